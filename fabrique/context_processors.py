@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from fabrique.colours import shade
+
+DEFAULT_PRIMARY = "#1f4e8c"
+
+
+def tenant(request: HttpRequest) -> dict[str, Any]:
+    """The current Fabrique (None on the national portal) and its theme colours."""
+    fabrique = getattr(request, "fabrique", None)
+    primary = fabrique.primary_colour if fabrique else DEFAULT_PRIMARY
+    return {
+        "fabrique": fabrique,
+        "theme_primary": primary,
+        "theme_primary_dark": shade(primary, 0.8),
+    }
