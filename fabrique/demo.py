@@ -10,7 +10,7 @@ import datetime
 import os
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -125,7 +125,12 @@ DEMO_ACCOUNTS = (
 def _seed_fabrique(spec: DemoFabrique) -> Fabrique:
     fabrique, _ = Fabrique.objects.update_or_create(
         slug=spec.slug,
-        defaults={"name": spec.name, "short_name": spec.short_name, "tagline": spec.tagline, "primary_colour": spec.colour},
+        defaults={
+            "name": spec.name,
+            "short_name": spec.short_name,
+            "tagline": spec.tagline,
+            "primary_colour": spec.colour,
+        },
     )
     fabrique.full_clean()
     FabriqueHost.objects.update_or_create(
@@ -174,10 +179,11 @@ def seed(out: TextIO) -> None:
     )
     cdc_region.fabriques.add(*(f for slug, f in fabriques.items() if slug != "grand-nancy"))
     Organisation.objects.get_or_create(
-        name="Caisse des Dépôts — Banque des Territoires", defaults={"kind": Organisation.Kind.FUNDER, "is_national": True}
+        name="Caisse des Dépôts — Banque des Territoires",
+        defaults={"kind": Organisation.Kind.FUNDER, "is_national": True},
     )
 
-    where = {
+    where: dict[Role, dict[str, Any]] = {
         Role.HOLDER: {"fabrique": mel},
         Role.ADVISOR: {"organisation": bge},
         Role.STRUCTURE_MANAGER: {"organisation": bge},
@@ -196,8 +202,8 @@ def seed(out: TextIO) -> None:
     port = os.environ.get("PORT", "8000")
     out.write(f"Portail national : http://localhost:{port}/\n")
     out.write("Fabriques de démonstration :\n")
-    for spec in DEMO_FABRIQUES:
-        out.write(f"  {spec.short_name:<22} http://{spec.slug}.localhost:{port}/\n")
+    for fabrique_spec in DEMO_FABRIQUES:
+        out.write(f"  {fabrique_spec.short_name:<22} http://{fabrique_spec.slug}.localhost:{port}/\n")
     out.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :\n")
     for spec in DEMO_ACCOUNTS:
         out.write(f"  {spec.role.label:<32} {spec.email}\n")

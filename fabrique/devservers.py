@@ -61,7 +61,6 @@ def embedded_valkey_url() -> str:
     return f"redis://127.0.0.1:{valkey_port()}/0"
 
 
-
 def prune_dead_postgres_handles() -> None:
     """Forget client processes that died without saying so, so that the last live one stops the server."""
     import psutil

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from fabrique.models import Fabrique
 from fabrique.accounts.mfa import user_must_enrol_mfa
+from fabrique.models import Fabrique
 
 Handler = Callable[[HttpRequest], HttpResponse]
 

@@ -31,7 +31,7 @@ class FabriqueFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"fabrique-{n}")
 
     @factory.post_generation
-    def host(obj: Fabrique, create: bool, extracted: str | None, **kwargs: object) -> None:  # noqa: N805
+    def host(obj: Fabrique, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create:
             FabriqueHost.objects.create(fabrique=obj, host=extracted or f"{obj.slug}.localhost", is_primary=True)
 
@@ -48,7 +48,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     kind = Organisation.Kind.SUPPORT_ACTOR
 
     @factory.post_generation
-    def fabriques(obj: Organisation, create: bool, extracted: list[Fabrique] | None, **kwargs: object) -> None:  # noqa: N805
+    def fabriques(obj: Organisation, create: bool, extracted: list[Fabrique] | None, **kwargs: object) -> None:
         if create and extracted:
             obj.fabriques.set(extracted)
 

@@ -67,7 +67,9 @@ def iter_routes(patterns: list[Any] | None = None, namespace: str = "", prefix: 
             yield Route(name=name, module=callback.__module__, route=route)
 
 
-def unregistered_routes(registry: list[TenantObjectView | NoTenantObject], patterns: list[Any] | None = None) -> list[str]:
+def unregistered_routes(
+    registry: list[TenantObjectView | NoTenantObject], patterns: list[Any] | None = None
+) -> list[str]:
     known = {entry.url_name for entry in registry}
     return sorted(
         route.name

@@ -8,6 +8,8 @@ some Fabriques; platform admins to nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -76,9 +78,7 @@ _ROLE_ORGANISATION_KIND = {
 def _shape_condition() -> Q:
     condition = Q()
     for role, (with_fabrique, with_organisation) in _ROLE_SHAPES.items():
-        condition |= Q(
-            role=role, fabrique__isnull=not with_fabrique, organisation__isnull=not with_organisation
-        )
+        condition |= Q(role=role, fabrique__isnull=not with_fabrique, organisation__isnull=not with_organisation)
     return condition
 
 
@@ -130,7 +130,7 @@ class Membership(models.Model):
     def clean(self) -> None:
         super().clean()
         with_fabrique, with_organisation = _ROLE_SHAPES[self.role]
-        errors = {}
+        errors: dict[str, Any] = {}
         if with_fabrique and not self.fabrique_id:
             errors["fabrique"] = _("Ce rôle s'exerce dans une Fabrique : choisissez-la.")
         if not with_fabrique and self.fabrique_id:
@@ -139,7 +139,7 @@ class Membership(models.Model):
             errors["organisation"] = _("Ce rôle s'exerce dans une organisation : choisissez-la.")
         if not with_organisation and self.organisation_id:
             errors["organisation"] = _("Ce rôle ne se rattache pas à une organisation.")
-        expected_kind = _ROLE_ORGANISATION_KIND.get(self.role)
+        expected_kind = _ROLE_ORGANISATION_KIND.get(Role(self.role))
         if expected_kind and self.organisation and self.organisation.kind != expected_kind:
             errors["organisation"] = _("Ce rôle demande une organisation de type « %(kind)s ».") % {
                 "kind": expected_kind.label

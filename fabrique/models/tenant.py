@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -10,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from fabrique.colours import contrast_ratio
 from fabrique.tenancy import TenantOwnedModel
 
-HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Saisissez une couleur au format #RRGGBB."))
+HEX_COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+HEX_COLOUR = RegexValidator(HEX_COLOUR_PATTERN, _("Saisissez une couleur au format #RRGGBB."))
 HOST_NAME = RegexValidator(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
     _("Saisissez un nom d'hôte en minuscules, sans protocole ni port (ex. mel.fabrique-entreprendre.fr)."),
@@ -61,7 +64,7 @@ class Fabrique(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.primary_colour and HEX_COLOUR.regex.match(self.primary_colour):
+        if self.primary_colour and HEX_COLOUR_PATTERN.match(self.primary_colour):
             ratio = contrast_ratio(self.primary_colour, "#ffffff")
             if ratio < MIN_CONTRAST_WITH_WHITE:
                 raise ValidationError(

@@ -12,8 +12,8 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
-from fabrique.settings.base import *  # noqa: E402, F403
-from fabrique.settings.base import STORAGES  # noqa: E402
+from fabrique.settings.base import *  # noqa: F403
+from fabrique.settings.base import STORAGES
 
 # No manifest in development: files are served as they are edited.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

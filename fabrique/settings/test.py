@@ -12,8 +12,8 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
-from fabrique.settings.base import *  # noqa: E402, F403
-from fabrique.settings.base import STORAGES  # noqa: E402
+from fabrique.settings.base import *  # noqa: F403
+from fabrique.settings.base import STORAGES
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -78,7 +78,7 @@ def fields_with_errors(form: Any) -> list[Any]:
 
 @register.inclusion_tag("components/breadcrumb.html")
 def breadcrumb(*args: Any) -> dict[str, Any]:
-    """`{% breadcrumb "Accueil" home_url "Aides" aids_url "Page courante" %}`: label/URL pairs, then the current page."""
+    """`{% breadcrumb "Accueil" home_url "Aides" aids_url "Page" %}`: label/URL pairs, then the current page."""
     if not args or len(args) % 2 != 1:
         raise template.TemplateSyntaxError("breadcrumb expects label/url pairs followed by the current page's label")
     pairs = args[:-1]
@@ -103,7 +103,7 @@ def allauth_button_class(tags: Iterable[str] | str | None) -> str:
         if tag in names:
             classes.append(css)
             break
-    if "tool" in names or "panel" in names:
+    if "tool" in names:
         classes.append("btn--sm")
     return " ".join(classes)
 
@@ -122,3 +122,23 @@ def message_level(level_tag: str) -> str:
         if level in tags:
             return level
     return "info"
+
+
+@register.filter
+def in_csv(value: Any, csv: Any) -> bool:
+    """True when `value` is one of the comma-separated items of `csv` (`2|in_csv:"2,3"`)."""
+    if not csv:
+        return False
+    items = csv if isinstance(csv, list | tuple | set) else str(csv).split(",")
+    return str(value) in {str(item).strip() for item in items}
+
+
+@register.simple_tag
+def describedby(field_id: str, has_hint: Any, has_errors: Any) -> str:
+    """The aria-describedby value of a hand-written field: its hint and error ids, when they exist."""
+    ids = []
+    if field_id and has_hint:
+        ids.append(f"{field_id}_helptext")
+    if field_id and has_errors:
+        ids.append(f"{field_id}_error")
+    return " ".join(ids)

@@ -12,7 +12,11 @@ from tests.factories import DEFAULT_PASSWORD, FabriqueFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-SIGNUP = {"email": "Nouvelle.Porteuse@Example.org", "password1": "un-mot-de-passe-solide", "password2": "un-mot-de-passe-solide"}
+SIGNUP = {
+    "email": "Nouvelle.Porteuse@Example.org",
+    "password1": "un-mot-de-passe-solide",
+    "password2": "un-mot-de-passe-solide",
+}
 
 
 def test_signup_on_a_fabrique_makes_a_holder_of_it_and_sends_verification(fabrique, other_fabrique):
@@ -41,7 +45,9 @@ def test_signup_with_mismatched_passwords_rerenders_in_french_and_creates_nothin
 def test_unverified_user_cannot_log_in(fabrique):
     user = UserFactory(email="a@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
-    response = client_on("lille.localhost").post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    response = client_on("lille.localhost").post(
+        "/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 302
     assert "confirm-email" in response["Location"]
 
@@ -85,7 +91,9 @@ def test_membership_shape_is_enforced_by_the_database(role, with_fabrique, with_
 
 def test_membership_validation_explains_the_organisation_kind():
     membership = Membership(
-        user=UserFactory(), role=Role.FUNDER_STAFF, organisation=OrganisationFactory(kind=Organisation.Kind.SUPPORT_ACTOR)
+        user=UserFactory(),
+        role=Role.FUNDER_STAFF,
+        organisation=OrganisationFactory(kind=Organisation.Kind.SUPPORT_ACTOR),
     )
     with pytest.raises(ValidationError) as error:
         membership.full_clean()

@@ -36,7 +36,7 @@ def test_harness_passes_a_scoped_view(users, fabrique, other_fabrique):
 @pytest.mark.urls("tests.fabrique.isolation_urls")
 def test_harness_catches_a_leaky_view(users, fabrique, other_fabrique):
     view = TenantObjectView("leaky_target", _target_kwargs, allowed_persona="territory_staff")
-    with pytest.raises(AssertionError, match="leaky_target GET .* as anonymous: 200, expected 404"):
+    with pytest.raises(AssertionError, match=r"leaky_target GET .* as anonymous: 200, expected 404"):
         assert_isolated(view, users, fabrique, other_fabrique)
 
 
