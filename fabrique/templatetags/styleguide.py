@@ -34,7 +34,7 @@ class ExampleForm(forms.Form):
     consent = forms.BooleanField(label=_("J'accepte d'être recontacté par un conseiller"))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         self.add_error(None, _("Exemple d'erreur qui concerne tout le formulaire."))
         return cleaned
 

@@ -61,7 +61,7 @@ def fabrique_url(context: Context, fabrique: Any, path: str = "/") -> str:
 def page_range(page: Page, on_each_side: int = 1, on_ends: int = 1) -> list[dict[str, Any]]:
     """Pages to link around the current one: `{"number", "current", "ellipsis"}` each, gaps elided."""
     paginator = page.paginator
-    items = []
+    items: list[dict[str, Any]] = []
     for number in paginator.get_elided_page_range(page.number, on_each_side=on_each_side, on_ends=on_ends):
         if isinstance(number, int):
             items.append({"number": number, "current": number == page.number, "ellipsis": False})

@@ -45,3 +45,9 @@ def test_national_host_has_no_fabrique_and_lists_them(fabrique, other_fabrique):
 def test_host_outside_allowed_hosts_is_rejected(fabrique):
     response = client_on("evil.example.com").get("/")
     assert response.status_code == 400
+
+
+def test_unknown_host_page_carries_the_security_headers(fabrique):
+    response = client_on("inconnue.localhost").get("/")
+    assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"

@@ -499,3 +499,33 @@ def test_403_page_renders_with_the_request(fabrique):
     response = permission_denied(request, PermissionDenied())
     assert response.status_code == 403
     assert "Accès refusé" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/password/reset/done/", "/accounts/confirm-email/", "/accounts/password/reset/key/1-set-password/"],
+)
+def test_other_public_account_pages_render_in_our_layout(fabrique, path):
+    assert_accessible_and_self_contained(client_on("lille.localhost").get(path))
+
+
+def test_two_factor_pages_render_in_our_layout(fabrique):
+    user = verified_user()
+    client = reauthenticated("lille.localhost", user)
+    assert_accessible_and_self_contained(client.get("/accounts/logout/"))
+    enrol_totp(user)
+    for path in ["/accounts/2fa/", "/accounts/2fa/recovery-codes/generate/", "/accounts/2fa/totp/deactivate/"]:
+        assert_accessible_and_self_contained(client.get(path))
+    assert client.post("/accounts/2fa/recovery-codes/generate/").status_code == 302
+    page = assert_accessible_and_self_contained(client.get("/accounts/2fa/recovery-codes/"))
+    assert "recovery_codes" in page.ids
+
+
+def test_second_factor_step_of_login_renders_in_our_layout(fabrique):
+    user = verified_user(is_staff=True)
+    enrol_totp(user)
+    client = client_on("lille.localhost")
+    response = client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    page = assert_accessible_and_self_contained(client.get("/accounts/2fa/authenticate/"))
+    assert any(control.get("name") == "code" for control in page.controls)
