@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from fabrique import views
+from fabrique import target_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("logo", views.logo, name="fabrique_logo"),
     path("styleguide/", views.styleguide, name="styleguide"),
+    path("pilotage/objectifs/", target_views.target_list, name="target_list"),
+    path("pilotage/objectifs/nouveau/", target_views.target_form, name="target_create"),
+    path("pilotage/objectifs/<int:pk>/", target_views.target_form, name="target_update"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
