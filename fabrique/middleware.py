@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from fabrique.accounts.mfa import user_must_enrol_mfa
-from fabrique.models import Fabrique
+from fabrique.host_cache import fabrique_for_host
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -34,7 +34,7 @@ class TenantMiddleware:
             return self.get_response(request)
         host = request.get_host().rsplit(":", 1)[0].lower() if request.get_host() else ""
         if host.startswith("[") or host not in settings.NATIONAL_HOSTS:
-            fabrique = Fabrique.objects.active().for_host(host)
+            fabrique = fabrique_for_host(host)
             if fabrique is None:
                 return render(request, "errors/unknown_host.html", {"host": host}, status=404)
             request.fabrique = fabrique  # type: ignore[attr-defined]

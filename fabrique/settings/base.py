@@ -27,6 +27,8 @@ EMBEDDED_SERVICES = env_bool("FABRIQUE_EMBEDDED_SERVICES", default=False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 # Host names of the national portal (no tenant); Fabriques have theirs in the database.
 NATIONAL_HOSTS = env_list("FABRIQUE_NATIONAL_HOSTS")
+# Seconds each process keeps a host → Fabrique answer (0: no cache).
+FABRIQUE_HOST_CACHE_SECONDS = env_int("FABRIQUE_HOST_CACHE_SECONDS", default=30)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -136,11 +138,18 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 0}
 CELERY_BEAT_SCHEDULE = {
     "sessions-clear-expired": {"task": "fabrique.sessions_clear_expired", "schedule": 60 * 60 * 6},
+    "address-checks-verify-pending": {"task": "territories.address_checks_verify_pending", "schedule": 60 * 15},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # Seconds the health check waits for the broker.
 BROKER_HEALTH_TIMEOUT = 1.0
+
+# --- National address API (BAN), used to tell whether an address is in a QPV (territories.ban).
+BAN_URL = env_str("BAN_URL", "https://api-adresse.data.gouv.fr/search/")
+BAN_TIMEOUT_SECONDS = 3
+# Matches scored under this are treated as "address not found".
+BAN_MIN_SCORE = 0.5
 
 # --- Cache: in PostgreSQL, so that pages and rate limits keep working when Redis is down.
 CACHES = {

@@ -10,6 +10,7 @@ os.environ.setdefault("FABRIQUE_NATIONAL_HOSTS", "localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
+os.environ.setdefault("FABRIQUE_HOST_CACHE_SECONDS", "2")
 os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from fabrique.settings.base import *  # noqa: F403

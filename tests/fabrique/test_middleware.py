@@ -51,3 +51,34 @@ def test_unknown_host_page_carries_the_security_headers(fabrique):
     response = client_on("inconnue.localhost").get("/")
     assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.fixture
+def host_cache(settings):
+    from fabrique import host_cache
+
+    settings.FABRIQUE_HOST_CACHE_SECONDS = 30
+    host_cache.clear()
+    yield host_cache
+    host_cache.clear()
+
+
+def test_host_cache_saves_the_lookup_and_gives_each_request_its_own_instance(
+    fabrique, host_cache, django_assert_num_queries
+):
+    client = client_on("lille.localhost")
+    first = client.get("/robots.txt")
+    with django_assert_num_queries(0):
+        second = client.get("/robots.txt")
+    assert first.wsgi_request.fabrique == second.wsgi_request.fabrique == fabrique
+    assert first.wsgi_request.fabrique is not second.wsgi_request.fabrique
+
+
+def test_host_cache_expires(fabrique, host_cache, monkeypatch):
+    assert client_on("lille.localhost").get("/").status_code == 200
+    fabrique.is_active = False
+    fabrique.save(update_fields=["is_active"])
+    assert client_on("lille.localhost").get("/").status_code == 200  # still cached
+    now = host_cache.time.monotonic()
+    monkeypatch.setattr(host_cache.time, "monotonic", lambda: now + 31)
+    assert client_on("lille.localhost").get("/").status_code == 404
