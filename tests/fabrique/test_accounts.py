@@ -104,3 +104,16 @@ def test_national_funder_sees_every_fabrique(fabrique):
     funder = OrganisationFactory(national_funder=True)
     MembershipFactory(role=Role.FUNDER_STAFF, fabrique=None, organisation=funder)
     assert Membership.objects.for_fabrique(fabrique).filter(role=Role.FUNDER_STAFF).count() == 1
+
+
+def test_repeated_failed_logins_are_rate_limited(fabrique):
+    user = UserFactory(email="cible@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client = client_on("lille.localhost")
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": user.email, "password": "mauvais-mot-de-passe"})
+    # past 5 failures for this account, even the right password is refused for a while, in French
+    response = client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert "Trop de tentatives de connexion" in response.text
