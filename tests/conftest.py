@@ -106,3 +106,44 @@ def broker_url() -> Iterator[str]:
     server.start()
     yield f"redis://127.0.0.1:{server.port}/0"
     server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Official geography (issue 3, territories.geography_loader): loaded once per test database.
+#
+# `geography_database` commits regions, departments, every EPCI, and the communes and QPV of
+# Nord (59), Pas-de-Calais (62) and Meurthe-et-Moselle (54) into the worker's test database
+# the first time a test asks for it (about half a second); tests see it inside their own
+# rolled-back transaction. Committed data would leak into every test that runs after it, so
+# the tests that use `geography` run last (the hook below keeps the random order within each
+# group, and xdist hands each worker its tests in collection order). A transactional test
+# (`transaction=True`) flushes the data: `geography` then reloads it in the test's transaction.
+# ---------------------------------------------------------------------------------------------
+
+GEOGRAPHY_DEPARTMENTS = ("59", "62", "54")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the committed geography after all the others (a stable partition)."""
+    items.sort(key=lambda item: "geography" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def geography_database(django_db_setup: None, django_db_blocker: object) -> object:
+    """Commit the geography of GEOGRAPHY_DEPARTMENTS to the test database, once per session."""
+    from territories.geography_loader import geography_load
+
+    with django_db_blocker.unblock():
+        return geography_load(departments=GEOGRAPHY_DEPARTMENTS)
+
+
+@pytest.fixture
+def geography(db: None, geography_database: object) -> object:
+    """The geography of 59/62/54 (all 176 shipped QPV), present in the test's database."""
+    from territories.geography_loader import geography_load
+    from territories.models import QPV, Commune
+
+    if QPV.objects.count() < 176 or not Commune.objects.filter(insee="59512").exists():
+        return geography_load(departments=GEOGRAPHY_DEPARTMENTS)  # flushed by a transactional test
+    return geography_database

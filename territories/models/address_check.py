@@ -40,13 +40,11 @@ class AddressCheck(models.Model):
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     # The result: in_qpv is None while unknown.
-    in_qpv = models.BooleanField(_("en QPV"), null=True)
+    in_qpv = models.BooleanField(_("en QPV"), null=True, blank=True)
     qpv = models.ForeignKey(QPV, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     checked_at = models.DateTimeField(_("vérifié le"))
     # What the person said when the geocoder was unreachable, kept after verification.
-    declared_answer = models.CharField(
-        _("réponse déclarée"), max_length=8, choices=Declared.choices, blank=True
-    )
+    declared_answer = models.CharField(_("réponse déclarée"), max_length=8, choices=Declared.choices, blank=True)
     declared_qpv = models.ForeignKey(QPV, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     verification_attempts = models.PositiveSmallIntegerField(_("tentatives de vérification"), default=0)
     last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)

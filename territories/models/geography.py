@@ -59,9 +59,7 @@ class EPCI(models.Model):
     )
     name = models.CharField(_("nom"), max_length=200)
     nature = models.CharField(_("nature"), max_length=5, choices=Nature.choices)
-    department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="epcis", null=True, blank=True
-    )
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="epcis", null=True, blank=True)
     population = models.PositiveIntegerField(_("population municipale"), null=True, blank=True)
 
     class Meta:

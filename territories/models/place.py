@@ -55,9 +55,7 @@ class Place(models.Model):
     step_free_access = models.BooleanField(_("accès de plain-pied ou par ascenseur"), null=True, blank=True)
     accessible_toilets = models.BooleanField(_("toilettes accessibles"), null=True, blank=True)
     accessibility_notes = models.TextField(_("informations d'accessibilité"), blank=True)
-    label_status = models.CharField(
-        _("label"), max_length=10, choices=LabelStatus.choices, default=LabelStatus.NONE
-    )
+    label_status = models.CharField(_("label"), max_length=10, choices=LabelStatus.choices, default=LabelStatus.NONE)
     labelled_on = models.DateField(_("labellisé le"), null=True, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)

@@ -2,8 +2,8 @@
 
 Starts what is missing (embedded PostgreSQL when DATABASE_URL is unset — already
 started by the settings —, embedded Valkey when REDIS_URL is unset), migrates,
-loads the demo data, then runs the web server, a Celery worker and Celery beat
-until interrupted, and stops everything it started.
+loads the official geography and the demo data, then runs the web server, a
+Celery worker and Celery beat until interrupted, and stops everything it started.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             call_command("migrate", interactive=False, verbosity=1)
+            call_command("load_geography")
             call_command("seed_demo")
             python = sys.executable
             manage = str(Path(settings.BASE_DIR) / "manage.py")
