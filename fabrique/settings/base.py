@@ -139,6 +139,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_BEAT_SCHEDULE = {
     "sessions-clear-expired": {"task": "fabrique.sessions_clear_expired", "schedule": 60 * 60 * 6},
     "address-checks-verify-pending": {"task": "territories.address_checks_verify_pending", "schedule": 60 * 15},
+    "address-checks-purge-orphans": {"task": "territories.address_checks_purge_orphans", "schedule": 60 * 60 * 24},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
