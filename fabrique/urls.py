@@ -14,6 +14,8 @@ urlpatterns = [
     path("pilotage/objectifs/", target_views.target_list, name="target_list"),
     path("pilotage/objectifs/nouveau/", target_views.target_form, name="target_create"),
     path("pilotage/objectifs/<int:pk>/", target_views.target_form, name="target_update"),
+    path("lieux/", include("accompaniment.places.urls")),
+    path("quartiers/", include("accompaniment.eligibility.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+from pathlib import Path
+
 import factory
 from allauth.mfa.models import Authenticator
 
 from fabrique.models import Fabrique, FabriqueHost, Membership, Organisation, Role, User
-from territories.models import EPCI
+from territories.models import EPCI, QPV, Commune, Department, Place, Region
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test-1"
 
@@ -83,3 +86,105 @@ def enrol_totp(user: User) -> Authenticator:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     return TOTP.activate(user, generate_totp_secret()).instance
+
+
+# ------------------------------------------------------------------ geography and places
+# Real QPV outlines for map and point-in-polygon tests: `qpv_from_file("QN05969M")`.
+QPV_GEOJSON = Path(__file__).resolve().parent.parent / "territories" / "data" / "qpv_2024_59_62_54.geojson"
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    code = "32"
+    name = "Hauts-de-France"
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = "59"
+    name = "Nord"
+    region = factory.SubFactory(RegionFactory)
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commune
+        django_get_or_create = ("insee",)
+
+    insee = factory.Sequence(lambda n: f"99{n % 1000:03d}")  # 99xxx: never a real commune
+    name = factory.Sequence(lambda n: f"Commune {n}")
+    department = factory.SubFactory(DepartmentFactory)
+    epci = factory.SubFactory(EPCIFactory)
+
+
+def _square(lon: float, lat: float, half: float = 0.002) -> dict:
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half]]
+    return {"type": "MultiPolygon", "coordinates": [[[*ring, ring[0]]]]}
+
+
+def _bbox(geometry: dict) -> tuple[float, float, float, float]:
+    positions = [p for polygon in geometry["coordinates"] for ring in polygon for p in ring]
+    if geometry["type"] == "Polygon":
+        positions = [p for ring in geometry["coordinates"] for p in ring]
+    lons = [p[0] for p in positions]
+    lats = [p[1] for p in positions]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+class QPVFactory(factory.django.DjangoModelFactory):
+    """A QPV with a small square outline (about 300 m) unless `geometry` is given; its box follows."""
+
+    class Meta:
+        model = QPV
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"QN{n:05d}T")
+    name = factory.Sequence(lambda n: f"Quartier {n}")
+    department = factory.SubFactory(DepartmentFactory)
+    geometry = factory.LazyFunction(lambda: _square(3.05, 50.63))
+    min_longitude = factory.LazyAttribute(lambda o: _bbox(o.geometry)[0])
+    min_latitude = factory.LazyAttribute(lambda o: _bbox(o.geometry)[1])
+    max_longitude = factory.LazyAttribute(lambda o: _bbox(o.geometry)[2])
+    max_latitude = factory.LazyAttribute(lambda o: _bbox(o.geometry)[3])
+
+    @factory.post_generation
+    def epcis(obj: QPV, create: bool, extracted: list[EPCI] | None, **kwargs: object) -> None:
+        if create and extracted:
+            obj.epcis.add(*extracted)
+
+    @factory.post_generation
+    def communes(obj: QPV, create: bool, extracted: list[Commune] | None, **kwargs: object) -> None:
+        if create and extracted:
+            obj.communes.add(*extracted)
+
+
+def qpv_from_file(code: str, **kwargs: object) -> QPV:
+    """The real QPV `code` from the shipped GeoJSON (official outline), made with QPVFactory."""
+    import json
+
+    with QPV_GEOJSON.open(encoding="utf-8") as handle:
+        features = json.load(handle)["features"]
+    feature = next(f for f in features if f["properties"]["code_qp"] == code)
+    return QPVFactory(code=code, name=feature["properties"]["lib_qp"], geometry=feature["geometry"], **kwargs)
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    name = factory.Sequence(lambda n: f"Lieu {n}")
+    slug = factory.Sequence(lambda n: f"lieu-{n}")
+    kind = Place.Kind.RESOURCE_SPACE
+    street_address = factory.Sequence(lambda n: f"{n} rue de la République")
+    postal_code = "59000"
+    commune = factory.SubFactory(CommuneFactory)
+
+    class Params:
+        labelled = factory.Trait(label_status=Place.LabelStatus.LABELLED, labelled_on=datetime.date(2024, 6, 1))

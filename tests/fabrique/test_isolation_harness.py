@@ -1,23 +1,10 @@
 """The isolation harness catches a leaky view, passes a scoped one, and lists unregistered views."""
 
-import datetime
-
 import pytest
 
-from fabrique.models import Fabrique, FabriqueTarget
 from tests.fabrique import isolation_urls
 from tests.isolation import NoTenantObject, TenantObjectView, assert_isolated, unregistered_routes
-
-
-def _target_kwargs(fabrique: Fabrique) -> dict[str, int]:
-    target = FabriqueTarget.objects.create(
-        fabrique=fabrique,
-        indicator=FabriqueTarget.Indicator.HOLDERS_SUPPORTED,
-        value=1100,
-        starts_on=datetime.date(2025, 1, 1),
-        ends_on=datetime.date(2027, 12, 31),
-    )
-    return {"pk": target.pk}
+from tests.isolation_registry import target_in
 
 
 @pytest.fixture
@@ -28,14 +15,14 @@ def users(personas):
 @pytest.mark.django_db
 @pytest.mark.urls("tests.fabrique.isolation_urls")
 def test_harness_passes_a_scoped_view(users, fabrique, other_fabrique):
-    view = TenantObjectView("scoped_target", _target_kwargs, allowed_persona="territory_staff")
+    view = TenantObjectView("scoped_target", target_in, allowed_persona="territory_staff")
     assert_isolated(view, users, fabrique, other_fabrique)
 
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.fabrique.isolation_urls")
 def test_harness_catches_a_leaky_view(users, fabrique, other_fabrique):
-    view = TenantObjectView("leaky_target", _target_kwargs, allowed_persona="territory_staff")
+    view = TenantObjectView("leaky_target", target_in, allowed_persona="territory_staff")
     with pytest.raises(AssertionError, match=r"leaky_target GET .* as anonymous: 200, expected 404"):
         assert_isolated(view, users, fabrique, other_fabrique)
 
