@@ -41,6 +41,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.qpv_throughput
 
 # Re-pin the dependencies after editing pyproject.toml.
 lock: install
