@@ -32,8 +32,8 @@ def celery_on(broker_url: str):
     saved = (app.conf.broker_url, app.conf.task_always_eager)
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Forget, never close: kombu keeps pools in a process-wide registry, and even eager
+        # tasks acquire a producer from it, so a closed pool would break later tests.
         app._pool = None
         app.amqp._producer_pool = None
 
