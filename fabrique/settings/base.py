@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "territories",
     "fabrique",
     "accompaniment",
+    "accompaniment.catalogue",
 ]
 
 MIDDLEWARE = [
