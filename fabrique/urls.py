@@ -16,6 +16,8 @@ urlpatterns = [
     path("pilotage/objectifs/<int:pk>/", target_views.target_form, name="target_update"),
     path("lieux/", include("accompaniment.places.urls")),
     path("quartiers/", include("accompaniment.eligibility.urls")),
+    # aides/, structures/, quelle-aide-pour-moi/, gestion/…
+    path("", include("accompaniment.catalogue.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

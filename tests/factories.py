@@ -8,6 +8,8 @@ from pathlib import Path
 import factory
 from allauth.mfa.models import Authenticator
 
+from accompaniment.catalogue.models import AidScheme, Offer, Structure
+from accompaniment.vocabulary import Stage
 from fabrique.models import Fabrique, FabriqueHost, Membership, Organisation, Role, User
 from territories.models import EPCI, QPV, Commune, Department, Place, Region
 
@@ -188,3 +190,57 @@ class PlaceFactory(factory.django.DjangoModelFactory):
 
     class Params:
         labelled = factory.Trait(label_status=Place.LabelStatus.LABELLED, labelled_on=datetime.date(2024, 6, 1))
+
+
+# ----------------------------------------------------------------------------- catalogue
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    """A support actor; its organisation (same name) serves the Fabriques given as `fabriques`."""
+
+    class Meta:
+        model = Structure
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Structure d'accompagnement {n}")
+    slug = factory.Sequence(lambda n: f"structure-{n}")
+    network = Structure.Network.BGE
+    organisation = factory.SubFactory(OrganisationFactory, name=factory.SelfAttribute("..name"))
+
+    @factory.post_generation
+    def fabriques(obj: Structure, create: bool, extracted: list[Fabrique] | None, **kwargs: object) -> None:
+        if create and extracted:
+            obj.organisation.fabriques.add(*extracted)
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    structure = factory.SubFactory(StructureFactory)
+    title = factory.Sequence(lambda n: f"Accompagnement {n}")
+    theme = Offer.Theme.COACHING
+    stages = factory.LazyFunction(lambda: [Stage.EMERGENCE, Stage.STRUCTURING])
+
+
+class AidSchemeFactory(factory.django.DjangoModelFactory):
+    """A national aid unless told otherwise (coverage and its M2M are for the caller)."""
+
+    class Meta:
+        model = AidScheme
+
+    name = factory.Sequence(lambda n: f"Aide {n}")
+    slug = factory.Sequence(lambda n: f"aide-{n}")
+    kind = AidScheme.Kind.GRANT
+    summary = "Une aide pour créer son entreprise."
+    coverage = AidScheme.Coverage.NATIONAL
+
+    class Params:
+        honour_loan = factory.Trait(
+            kind=AidScheme.Kind.HONOUR_LOAN,
+            name=factory.Sequence(lambda n: f"Prêt d'honneur {n}"),
+            amount_min=1000,
+            amount_max=8000,
+            rate_percent=0,
+        )
+        qpv_only = factory.Trait(requires_qpv_residence=True)
