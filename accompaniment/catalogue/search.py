@@ -1,0 +1,74 @@
+"""One page of a catalogue search (facet counts, total, rows) and its brief cache.
+
+The facet counts and the ranking are the expensive part of a search over tens of thousands of
+entries (one aggregate over every match, then a top-N sort), and rendering twenty cards and
+forty facet options costs more than the rest of the request. So the rendered search region
+(form, facets, results; or the htmx partial) is kept in the cache for
+`CATALOGUE_SEARCH_CACHE_SECONDS` (setting, 60 s by default; 0 turns the cache off) under a key
+made of the list, the portal and the normalised query string. It holds nothing personal: the
+page around it (menu, messages, CSP nonce) is rendered for each request. A new entry or a
+changed curation shows in the lists within that delay; detail pages are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page
+
+from accompaniment.catalogue.filters import CountedPaginator, Facet, FacetedFilterSet
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import QueryDict
+
+    from fabrique.models import Fabrique
+
+RESULTS_PER_PAGE = 20
+DEFAULT_CACHE_SECONDS = 60
+
+
+@dataclass
+class SearchPage:
+    filterset: FacetedFilterSet
+    facets: list[Facet]
+    page: Page
+
+    def context(self) -> dict[str, Any]:
+        return {"filter": self.filterset, "facets": self.facets, "page_obj": self.page}
+
+
+def search_page(
+    filterset: FacetedFilterSet, *, rows: Callable[[QuerySet[Any]], QuerySet[Any]], query: QueryDict
+) -> SearchPage:
+    """The facets (with the total, one query) and the requested page (one query) of a search.
+
+    `rows(queryset)` adds what a result card displays (`select_related`, `only`) to the
+    filtered, sorted queryset.
+    """
+    facets = filterset.facets()
+    paginator = CountedPaginator(rows(filterset.qs), RESULTS_PER_PAGE, count=filterset.total or 0)
+    return SearchPage(filterset, facets, paginator.get_page(query.get("page")))
+
+
+def cached_region(
+    kind: str, fabrique: Fabrique | None, query: QueryDict, *, partial: bool, render: Callable[[], str]
+) -> str:
+    """The rendered search region for this list, portal and query, from the cache or `render()`."""
+    seconds = getattr(settings, "CATALOGUE_SEARCH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    if not seconds:
+        return render()
+    normalised = "&".join(f"{key}={value}" for key in sorted(query) for value in sorted(query.getlist(key)))
+    digest = hashlib.sha256(normalised.encode()).hexdigest()[:32]
+    portal = fabrique.pk if fabrique is not None else "national"
+    key = f"catalogue-search:{kind}:{'partial' if partial else 'page'}:{portal}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, seconds)
+    return html

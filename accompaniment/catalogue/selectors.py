@@ -1,0 +1,128 @@
+"""What the public catalogue shows on a portal: the aid schemes and structures visible in a Fabrique.
+
+Every public list and detail page fetches its entries through these selectors, so that an entry
+a Fabrique does not show (out of its territory, hidden by its curation) is a 404 there.
+
+On the national portal (`fabrique is None`) the aid schemes shown are the **national** ones
+only: an aid of a region, a department, an EPCI or a Fabrique means nothing to a visitor whose
+territory the portal does not know, and each Fabrique's portal lists its local ones. The
+structures are all the active ones (the national directory of support actors), to be narrowed
+down by the commune they serve.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
+
+from accompaniment.catalogue.models import AidScheme, CatalogueCuration, Structure
+from fabrique.models import Fabrique, Organisation
+from territories.models import EPCI, Commune, Department
+
+if TYPE_CHECKING:
+    import datetime
+
+
+def _curations(fabrique: Fabrique, target: str, **flags: bool) -> QuerySet[CatalogueCuration]:
+    return CatalogueCuration.objects.filter(fabrique_id=fabrique.pk, **{target: OuterRef("pk")}, **flags)
+
+
+def _hidden(fabrique: Fabrique, target: str) -> QuerySet[CatalogueCuration]:
+    """Ids the Fabrique hides: an uncorrelated subquery that PostgreSQL hashes once (a correlated
+    NOT EXISTS probes the curation index once per catalogue row). No NULL in it, so NOT IN is safe."""
+    return CatalogueCuration.objects.filter(
+        fabrique_id=fabrique.pk, is_hidden=True, **{f"{target}__isnull": False}
+    ).values(f"{target}_id")
+
+
+def featured_in(fabrique: Fabrique | None, target: str) -> Exists | Value:
+    """Annotation: the entry is featured by `fabrique` (`target`: "aid_scheme" or "structure")."""
+    if fabrique is None:
+        return Value(False)
+    return Exists(_curations(fabrique, target, is_featured=True))
+
+
+def coverage_reaches(*, epci_ids: QuerySet | list[int], fabrique_ids: QuerySet | list[int] | None = None) -> Q:
+    """Aid schemes whose coverage intersects a set of EPCI (and, optionally, of Fabriques).
+
+    Departments of the EPCI are taken from the EPCI itself and from their communes (an EPCI
+    may span two departments); regions follow the departments. Everything is a subquery.
+    """
+    departments = Department.objects.filter(
+        Q(pk__in=EPCI.objects.filter(pk__in=epci_ids).values("department_id"))
+        | Q(pk__in=Commune.objects.filter(epci_id__in=epci_ids).values("department_id"))
+    )
+    through = AidScheme.coverage_epcis.through.objects
+    condition = (
+        Q(coverage=AidScheme.Coverage.NATIONAL)
+        | Q(
+            Exists(through.filter(aidscheme_id=OuterRef("pk"), epci_id__in=epci_ids)),
+            coverage=AidScheme.Coverage.EPCI,
+        )
+        | Q(
+            Exists(
+                AidScheme.coverage_departments.through.objects.filter(
+                    aidscheme_id=OuterRef("pk"), department_id__in=departments.values("pk")
+                )
+            ),
+            coverage=AidScheme.Coverage.DEPARTMENT,
+        )
+        | Q(
+            Exists(
+                AidScheme.coverage_regions.through.objects.filter(
+                    aidscheme_id=OuterRef("pk"), region_id__in=departments.values("region_id")
+                )
+            ),
+            coverage=AidScheme.Coverage.REGION,
+        )
+    )
+    if fabrique_ids is not None:
+        condition |= Q(
+            Exists(
+                AidScheme.coverage_fabriques.through.objects.filter(
+                    aidscheme_id=OuterRef("pk"), fabrique_id__in=fabrique_ids
+                )
+            ),
+            coverage=AidScheme.Coverage.FABRIQUE,
+        )
+    return condition
+
+
+def open_on(day: datetime.date) -> Q:
+    return (Q(opens_on__isnull=True) | Q(opens_on__lte=day)) & (Q(closes_on__isnull=True) | Q(closes_on__gte=day))
+
+
+def aid_schemes_visible_in(fabrique: Fabrique | None) -> QuerySet[AidScheme]:
+    """Active aid schemes open today whose coverage reaches `fabrique`, minus those it hides.
+
+    Annotated with `is_featured` (the Fabrique features it). National portal: national aids only.
+    """
+    schemes = AidScheme.objects.filter(open_on(timezone.localdate()), is_active=True)
+    if fabrique is None:
+        return schemes.filter(coverage=AidScheme.Coverage.NATIONAL).annotate(is_featured=Value(False))
+    perimeter = Fabrique.perimeter.through.objects.filter(fabrique_id=fabrique.pk).values("epci_id")
+    return (
+        schemes.filter(coverage_reaches(epci_ids=perimeter, fabrique_ids=[fabrique.pk]))
+        .exclude(pk__in=_hidden(fabrique, "aid_scheme"))
+        .annotate(is_featured=featured_in(fabrique, "aid_scheme"))
+    )
+
+
+def structures_visible_in(fabrique: Fabrique | None) -> QuerySet[Structure]:
+    """Active structures whose organisation serves `fabrique`, minus those it hides.
+
+    Annotated with `is_featured`. National portal: every active structure.
+    """
+    structures = Structure.objects.filter(is_active=True)
+    if fabrique is None:
+        return structures.annotate(is_featured=Value(False))
+    serves = Organisation.fabriques.through.objects.filter(
+        organisation_id=OuterRef("organisation_id"), fabrique_id=fabrique.pk
+    )
+    return (
+        structures.filter(Exists(serves))
+        .exclude(pk__in=_hidden(fabrique, "structure"))
+        .annotate(is_featured=featured_in(fabrique, "structure"))
+    )

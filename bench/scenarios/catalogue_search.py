@@ -1,0 +1,248 @@
+"""Public aid search: `/aides/?q=pret+honneur` among 50,000 aid schemes (and 5,000 structures).
+
+`setup` (shared by the other `catalogue_search_*` scenarios) creates, once, 50,000 aid schemes
+with varied French text (so that full-text search does real work: « pret honneur » matches
+about 11,500 of them), 80 % national, the rest regional, departmental or of an EPCI (some of them
+the bench Fabrique's), and 5,000 structures serving the bench Fabrique with two offers each.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from bench.fixtures import BENCH_HOST, BENCH_SLUG, ensure_bench_fabrique
+from bench.scenario import Scenario, SqlParams
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+AID_SCHEMES = 50_000
+STRUCTURES = 5_000
+BATCH = 5_000
+SLUG_PREFIX = "banc-"
+
+_TOPICS = [
+    "prêt d'honneur à taux zéro",
+    "microcrédit professionnel",
+    "garantie bancaire sur le prêt",
+    "subvention d'amorçage",
+    "avance remboursable",
+    "financement participatif",
+    "prix du concours de la création",
+    "hébergement en pépinière",
+    "formation à la gestion",
+    "exonération de charges sociales",
+    "bourse French Tech",
+    "chèque conseil",
+]
+_WHO = [
+    "créateurs d'entreprise",
+    "repreneurs",
+    "habitants des quartiers prioritaires",
+    "jeunes de moins de 26 ans",
+    "femmes entrepreneures",
+    "demandeurs d'emploi",
+    "allocataires du RSA",
+    "artisans",
+    "commerçants",
+    "porteurs de projet de l'économie sociale et solidaire",
+]
+_WHAT = [
+    "pour financer le démarrage de l'activité",
+    "pour renforcer les fonds propres",
+    "pour acheter du matériel et un véhicule",
+    "pour ouvrir un commerce de proximité",
+    "pour reprendre une entreprise artisanale",
+    "pour lancer un service numérique",
+    "pour développer l'entreprise après trois ans",
+    "pour tester son activité en couveuse",
+]
+_PLACES = ["Lille", "Roubaix", "Tourcoing", "Lens", "Arras", "Dunkerque", "Nancy", "Calais", "Douai", "Valenciennes"]
+_NETWORK_WORDS = {
+    "bge": "Boutique de gestion",
+    "initiative": "Initiative",
+    "france_active": "France Active",
+    "adie": "Adie",
+    "cci": "CCI",
+    "cma": "Chambre de métiers",
+    "cae": "Coopérative d'activité",
+    "incubator": "Incubateur",
+    "mission_locale": "Mission locale",
+    "third_place": "Tiers-lieu",
+}
+
+
+def _bench_territory() -> tuple[int, int, list[int], list[int]]:
+    """Region and department of the bench Fabrique's EPCI (made up), and other EPCI ids."""
+    from fabrique.models import Fabrique
+    from territories.models import EPCI, Department, Region
+
+    region, _ = Region.objects.get_or_create(code="9B", defaults={"name": "Région de banc d'essai"})
+    department, _ = Department.objects.get_or_create(
+        code="9B1", defaults={"name": "Département de banc d'essai", "region": region}
+    )
+    fabrique = Fabrique.objects.get(slug=BENCH_SLUG)
+    bench_epcis = list(fabrique.perimeter.values_list("pk", flat=True))
+    EPCI.objects.filter(pk__in=bench_epcis).update(department=department)
+    others = []
+    for number in range(10):
+        epci, _ = EPCI.objects.get_or_create(
+            siren=f"{210_000_000 + number:09d}",
+            defaults={"name": f"EPCI lointain n° {number}", "nature": EPCI.Nature.CC},
+        )
+        others.append(epci.pk)
+    return region.pk, department.pk, bench_epcis, others
+
+
+def _aids(start: int, rng: random.Random, operators: list[int]) -> Iterator[object]:
+    from accompaniment.catalogue.models import AidScheme
+    from accompaniment.vocabulary import Situation, Stage
+
+    stages = [value for value, _ in Stage.choices]
+    situations = [value for value, _ in Situation.choices]
+    kinds = [value for value, _ in AidScheme.Kind.choices]
+    for number in range(start, AID_SCHEMES):
+        topic = rng.choice(_TOPICS) if rng.random() > 0.1 else _TOPICS[0]
+        who, what, place = rng.choice(_WHO), rng.choice(_WHAT), rng.choice(_PLACES)
+        low = Decimal(rng.choice([0, 500, 1000, 2000, 5000]))
+        high = low + Decimal(rng.choice([1000, 3000, 8000, 15000, 50000]))
+        roll = rng.random()
+        coverage = (
+            AidScheme.Coverage.NATIONAL
+            if roll < 0.8
+            else AidScheme.Coverage.REGION
+            if roll < 0.9
+            else AidScheme.Coverage.DEPARTMENT
+            if roll < 0.95
+            else AidScheme.Coverage.EPCI
+        )
+        yield AidScheme(
+            name=f"{topic.capitalize()} — {place} n° {number}",
+            slug=f"{SLUG_PREFIX}aide-{number}",
+            kind=rng.choice(kinds),
+            summary=f"{topic.capitalize()} pour les {who} {what}.",
+            description=(
+                f"Ce dispositif s'adresse aux {who} du secteur de {place}. Il permet {what}. "
+                f"{rng.choice(_TOPICS).capitalize()} possible en complément, avec un accompagnement."
+            ),
+            amount_min=low if rng.random() > 0.3 else None,
+            amount_max=high if rng.random() > 0.1 else None,
+            coverage=coverage,
+            stages=rng.sample(stages, rng.randint(1, 3)),
+            situations=rng.sample(situations, rng.randint(0, 2)),
+            requires_qpv_residence=rng.random() < 0.15,
+            operator_id=rng.choice(operators) if operators and rng.random() < 0.5 else None,
+        )
+
+
+def ensure_catalogue() -> None:
+    """The 50,000 aid schemes and 5,000 structures (idempotent: only what is missing)."""
+    ensure_bench_fabrique()
+    from accompaniment.catalogue.models import AidScheme, Offer, Structure
+    from accompaniment.vocabulary import Audience, Stage
+    from fabrique.models import Fabrique, Organisation
+
+    rng = random.Random(20261122)
+    fabrique = Fabrique.objects.get(slug=BENCH_SLUG)
+    region, department, bench_epcis, other_epcis = _bench_territory()
+
+    existing = Structure.objects.filter(slug__startswith=SLUG_PREFIX).count()
+    if existing < STRUCTURES:
+        networks = list(_NETWORK_WORDS)
+        for start in range(existing, STRUCTURES, BATCH):
+            numbers = range(start, min(start + BATCH, STRUCTURES))
+            names = {n: f"{_NETWORK_WORDS[networks[n % len(networks)]]} {rng.choice(_PLACES)} n° {n}" for n in numbers}
+            organisations = Organisation.objects.bulk_create(
+                Organisation(name=names[n], kind=Organisation.Kind.SUPPORT_ACTOR) for n in numbers
+            )
+            Organisation.fabriques.through.objects.bulk_create(
+                Organisation.fabriques.through(organisation_id=o.pk, fabrique_id=fabrique.pk) for o in organisations
+            )
+            structures = Structure.objects.bulk_create(
+                Structure(
+                    organisation=organisation,
+                    name=names[n],
+                    slug=f"{SLUG_PREFIX}structure-{n}",
+                    network=networks[n % len(networks)],
+                    description=(
+                        f"Nous accompagnons les {rng.choice(_WHO)} {rng.choice(_WHAT)}, "
+                        f"avec {rng.choice(_TOPICS)} et des ateliers collectifs à {rng.choice(_PLACES)}."
+                    ),
+                )
+                for n, organisation in zip(numbers, organisations, strict=True)
+            )
+            themes = [value for value, _ in Offer.Theme.choices]
+            stages = [value for value, _ in Stage.choices]
+            audiences = [value for value, _ in Audience.choices]
+            Offer.objects.bulk_create(
+                Offer(
+                    structure=structure,
+                    title=f"Offre {index + 1} de {structure.name}",
+                    theme=rng.choice(themes),
+                    stages=rng.sample(stages, rng.randint(1, 3)),
+                    audiences=rng.sample(audiences, rng.randint(1, 2)),
+                )
+                for structure in structures
+                for index in range(2)
+            )
+
+    existing = AidScheme.objects.filter(slug__startswith=SLUG_PREFIX).count()
+    if existing < AID_SCHEMES:
+        operators = list(Structure.objects.filter(slug__startswith=SLUG_PREFIX).values_list("pk", flat=True)[:500])
+        rng.seed(existing)
+        pending: list[AidScheme] = []
+        for aid in _aids(existing, rng, operators):
+            pending.append(aid)  # type: ignore[arg-type]
+            if len(pending) == BATCH:
+                _save_aids(pending, region, department, bench_epcis + other_epcis, rng)
+                pending = []
+        if pending:
+            _save_aids(pending, region, department, bench_epcis + other_epcis, rng)
+
+
+def _save_aids(aids: list, region: int, department: int, epcis: list[int], rng: random.Random) -> None:
+    from accompaniment.catalogue.models import AidScheme
+
+    created = AidScheme.objects.bulk_create(aids)
+    AidScheme.coverage_regions.through.objects.bulk_create(
+        AidScheme.coverage_regions.through(aidscheme_id=a.pk, region_id=region)
+        for a in created
+        if a.coverage == AidScheme.Coverage.REGION
+    )
+    AidScheme.coverage_departments.through.objects.bulk_create(
+        AidScheme.coverage_departments.through(aidscheme_id=a.pk, department_id=department)
+        for a in created
+        if a.coverage == AidScheme.Coverage.DEPARTMENT
+    )
+    AidScheme.coverage_epcis.through.objects.bulk_create(
+        AidScheme.coverage_epcis.through(aidscheme_id=a.pk, epci_id=rng.choice(epcis))
+        for a in created
+        if a.coverage == AidScheme.Coverage.EPCI
+    )
+
+
+def results_sql() -> tuple[str, SqlParams]:
+    """The page's main query: the 20 best-ranked results of the search, as the ORM sends it."""
+    from django.http import QueryDict
+
+    from accompaniment.catalogue.filters import AidSchemeFilter
+    from accompaniment.catalogue.selectors import aid_schemes_visible_in
+    from fabrique.models import Fabrique
+
+    fabrique = Fabrique.objects.get(slug=BENCH_SLUG)
+    filterset = AidSchemeFilter(QueryDict("q=pret+honneur"), queryset=aid_schemes_visible_in(fabrique))
+    return filterset.qs[:20].query.sql_with_params()
+
+
+SCENARIO = Scenario(
+    name="catalogue_search",
+    host=BENCH_HOST,
+    paths=("/aides/?q=pret+honneur",),
+    description=f"Aid search « pret honneur » among {AID_SCHEMES} aid schemes",
+    expect_text="aides",
+    setup=ensure_catalogue,
+    sql_baseline=results_sql,
+    p95_target_ms=100,
+)
