@@ -69,3 +69,109 @@ REGISTRY += [
         "shows only the check whose id this browser's session holds (sessions are per host); never an id from the URL",
     ),
 ]
+
+
+# ------------------------------------------- « Quelle aide pour moi ? » questionnaire (issue 4)
+REGISTRY += [
+    NoTenantObject(
+        "catalogue:questionnaire",
+        "public form; its answers go to this browser's session only, no identifier in the URL or the form",
+    ),
+    NoTenantObject(
+        "catalogue:questionnaire_results",
+        "matches the session's own answers against the current portal's visible catalogue; no identifier in the URL",
+    ),
+    NoTenantObject("catalogue:questionnaire_forget", "erases the answers from this browser's session"),
+]
+
+
+# ------------------------------------------------------------- catalogue public search (issue 4)
+def aid_scheme_in(fabrique: Fabrique) -> dict[str, str]:
+    """An aid scheme covering `fabrique` only (coverage « Fabrique »), as URL kwargs."""
+    from accompaniment.catalogue.models import AidScheme
+    from tests.factories import AidSchemeFactory
+
+    aid = AidSchemeFactory(coverage=AidScheme.Coverage.FABRIQUE)
+    aid.coverage_fabriques.add(fabrique)
+    return {"slug": aid.slug}
+
+
+def structure_in(fabrique: Fabrique) -> dict[str, str]:
+    """A structure whose organisation serves `fabrique` only, as URL kwargs."""
+    from tests.factories import StructureFactory
+
+    return {"slug": StructureFactory(fabriques=[fabrique]).slug}
+
+
+REGISTRY += [
+    NoTenantObject("catalogue:aid_list", "search among the aid schemes visible on the current portal, public"),
+    NoTenantObject("catalogue:structure_list", "search among the structures visible on the current portal, public"),
+    TenantObjectView("catalogue:aid_detail", aid_scheme_in, allowed_persona="holder"),
+    TenantObjectView("catalogue:structure_detail", structure_in, allowed_persona="holder"),
+]
+
+
+# ------------------------------------------------------- catalogue management (issue 4)
+def managed_structure_in(fabrique: Fabrique):  # -> Structure
+    """A structure serving `fabrique`: the structure managers' organisation's own when one of them
+    serves it (so that the `structure_manager` persona reaches it), else a new one serving only it."""
+    from accompaniment.catalogue.models import Structure
+    from fabrique.models import Organisation, Role
+    from tests.factories import StructureFactory
+
+    organisation = Organisation.objects.filter(
+        fabriques=fabrique, memberships__role=Role.STRUCTURE_MANAGER, structure__isnull=True
+    ).first()
+    if organisation is not None:
+        return StructureFactory(organisation=organisation, name=organisation.name)
+    existing = Structure.objects.filter(
+        organisation__fabriques=fabrique, organisation__memberships__role=Role.STRUCTURE_MANAGER
+    ).first()
+    return existing or StructureFactory(fabriques=[fabrique])
+
+
+def managed_structure_kwargs(fabrique: Fabrique) -> dict[str, str]:
+    return {"slug": managed_structure_in(fabrique).slug}
+
+
+def managed_offer_in(fabrique: Fabrique) -> dict[str, int]:
+    from tests.factories import OfferFactory
+
+    return {"pk": OfferFactory(structure=managed_structure_in(fabrique)).pk}
+
+
+def managed_aid_in(fabrique: Fabrique) -> dict[str, str]:
+    from tests.factories import AidSchemeFactory
+
+    return {"slug": AidSchemeFactory(operator=managed_structure_in(fabrique)).slug}
+
+
+REGISTRY += [
+    NoTenantObject("catalogue:manage_structure_list", "the structures the user manages in the current Fabrique"),
+    NoTenantObject("catalogue:manage_offer_list", "offers of the structures the user manages in the current Fabrique"),
+    NoTenantObject("catalogue:manage_offer_create", "creates an offer for one of the user's own structures"),
+    NoTenantObject("catalogue:manage_aid_list", "aids operated by the structures the user manages here"),
+    NoTenantObject("catalogue:manage_aid_create", "creates an aid operated by one of the user's own structures"),
+    NoTenantObject("catalogue:manage_curation", "the current Fabrique's catalogue choices, territory staff only"),
+    NoTenantObject("catalogue:manage_import", "upload form; territory staff import only aids of their own Fabrique"),
+    NoTenantObject("catalogue:manage_export_csv", "public catalogue data the current Fabrique shows"),
+    NoTenantObject("catalogue:manage_export_xlsx", "public catalogue data the current Fabrique shows"),
+    TenantObjectView(
+        "catalogue:manage_structure_edit",
+        managed_structure_kwargs,
+        allowed_persona="structure_manager",
+        methods=("get", "post"),
+    ),
+    TenantObjectView(
+        "catalogue:manage_offer_edit", managed_offer_in, allowed_persona="structure_manager", methods=("get", "post")
+    ),
+    TenantObjectView(
+        "catalogue:manage_aid_edit", managed_aid_in, allowed_persona="structure_manager", methods=("get", "post")
+    ),
+    TenantObjectView(
+        "catalogue:manage_curation_aid", aid_scheme_in, allowed_persona="territory_staff", methods=("get", "post")
+    ),
+    TenantObjectView(
+        "catalogue:manage_curation_structure", structure_in, allowed_persona="territory_staff", methods=("get", "post")
+    ),
+]
