@@ -26,12 +26,10 @@ import datetime
 import io
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-
-from accompaniment.catalogue.models import AidScheme, CatalogueCuration, Structure
-from fabrique.models import Fabrique, Organisation
+from accompaniment.catalogue.models import AidScheme, Structure
+from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
+from fabrique.models import Fabrique
 
 SEPARATOR = "|"
 
@@ -81,54 +79,6 @@ STRUCTURE_HEADERS = (
 AIDS_SHEET, STRUCTURES_SHEET = "Aides", "Structures"
 
 Cell = str | int | Decimal | datetime.date | None
-
-
-# ------------------------------------------------------------------ what a Fabrique shows
-
-
-def aid_schemes_covering(fabrique: Fabrique) -> QuerySet[AidScheme]:
-    """Active aids whose coverage includes `fabrique` (hidden ones included: see `shown`)."""
-    epcis = fabrique.perimeter.all()
-    covering = (
-        Q(coverage=AidScheme.Coverage.NATIONAL)
-        | Q(Exists(AidScheme.coverage_fabriques.through.objects.filter(aidscheme_id=OuterRef("pk"), fabrique=fabrique)))
-        | Q(Exists(AidScheme.coverage_epcis.through.objects.filter(aidscheme_id=OuterRef("pk"), epci__in=epcis)))
-        | Q(
-            Exists(
-                AidScheme.coverage_departments.through.objects.filter(
-                    aidscheme_id=OuterRef("pk"), department__epcis__in=epcis
-                )
-            )
-        )
-        | Q(
-            Exists(
-                AidScheme.coverage_regions.through.objects.filter(
-                    aidscheme_id=OuterRef("pk"), region__departments__epcis__in=epcis
-                )
-            )
-        )
-    )
-    return AidScheme.objects.filter(covering, is_active=True)
-
-
-def structures_serving(fabrique: Fabrique) -> QuerySet[Structure]:
-    serves = Organisation.fabriques.through.objects.filter(
-        organisation_id=OuterRef("organisation_id"), fabrique=fabrique
-    )
-    return Structure.objects.filter(Exists(serves), is_active=True)
-
-
-def with_curation(queryset: QuerySet[Any], fabrique: Fabrique, target: str) -> QuerySet[Any]:
-    """Annotate `is_hidden` / `is_featured` for `fabrique` (target: "aid_scheme" or "structure")."""
-    curations = CatalogueCuration.objects.filter(fabrique=fabrique, **{target: OuterRef("pk")})
-    return queryset.annotate(
-        is_hidden=Exists(curations.filter(is_hidden=True)),
-        is_featured=Exists(curations.filter(is_featured=True)),
-    )
-
-
-def shown(queryset: QuerySet[Any], fabrique: Fabrique, target: str) -> QuerySet[Any]:
-    return with_curation(queryset, fabrique, target).filter(is_hidden=False)
 
 
 # ------------------------------------------------------------------------------- rows
@@ -199,7 +149,7 @@ def structure_row(structure: Structure) -> list[Cell]:
 
 def export_aids(fabrique: Fabrique) -> Iterable[AidScheme]:
     return (
-        shown(aid_schemes_covering(fabrique), fabrique, "aid_scheme")
+        aid_schemes_visible_in(fabrique)
         .select_related("operator")
         .prefetch_related("coverage_regions", "coverage_departments", "coverage_epcis", "coverage_fabriques")
         .order_by("slug")
@@ -208,7 +158,7 @@ def export_aids(fabrique: Fabrique) -> Iterable[AidScheme]:
 
 def export_structures(fabrique: Fabrique) -> Iterable[Structure]:
     return (
-        shown(structures_serving(fabrique), fabrique, "structure")
+        structures_visible_in(fabrique)
         .select_related("organisation", "commune")
         .prefetch_related("communes_served", "organisation__fabriques")
         .order_by("slug")

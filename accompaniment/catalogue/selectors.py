@@ -12,7 +12,7 @@ down by the commune they serve.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
@@ -94,17 +94,41 @@ def open_on(day: datetime.date) -> Q:
     return (Q(opens_on__isnull=True) | Q(opens_on__lte=day)) & (Q(closes_on__isnull=True) | Q(closes_on__gte=day))
 
 
+def aid_schemes_reaching(fabrique: Fabrique) -> QuerySet[AidScheme]:
+    """Active aid schemes whose coverage reaches `fabrique`, whatever their dates and its curation."""
+    perimeter = Fabrique.perimeter.through.objects.filter(fabrique_id=fabrique.pk).values("epci_id")
+    return AidScheme.objects.filter(coverage_reaches(epci_ids=perimeter, fabrique_ids=[fabrique.pk]), is_active=True)
+
+
+def structures_serving(fabrique: Fabrique) -> QuerySet[Structure]:
+    """Active structures whose organisation serves `fabrique`, whatever its curation."""
+    serves = Organisation.fabriques.through.objects.filter(
+        organisation_id=OuterRef("organisation_id"), fabrique_id=fabrique.pk
+    )
+    return Structure.objects.filter(Exists(serves), is_active=True)
+
+
+def with_curation(queryset: QuerySet[Any], fabrique: Fabrique, target: str) -> QuerySet[Any]:
+    """Annotate `is_hidden` / `is_featured` for `fabrique` (target: "aid_scheme" or "structure")."""
+    return queryset.annotate(
+        is_hidden=Exists(_curations(fabrique, target, is_hidden=True)),
+        is_featured=featured_in(fabrique, target),
+    )
+
+
 def aid_schemes_visible_in(fabrique: Fabrique | None) -> QuerySet[AidScheme]:
     """Active aid schemes open today whose coverage reaches `fabrique`, minus those it hides.
 
     Annotated with `is_featured` (the Fabrique features it). National portal: national aids only.
     """
-    schemes = AidScheme.objects.filter(open_on(timezone.localdate()), is_active=True)
+    today = open_on(timezone.localdate())
     if fabrique is None:
-        return schemes.filter(coverage=AidScheme.Coverage.NATIONAL).annotate(is_featured=Value(False))
-    perimeter = Fabrique.perimeter.through.objects.filter(fabrique_id=fabrique.pk).values("epci_id")
+        return AidScheme.objects.filter(today, is_active=True, coverage=AidScheme.Coverage.NATIONAL).annotate(
+            is_featured=Value(False)
+        )
     return (
-        schemes.filter(coverage_reaches(epci_ids=perimeter, fabrique_ids=[fabrique.pk]))
+        aid_schemes_reaching(fabrique)
+        .filter(today)
         .exclude(pk__in=_hidden(fabrique, "aid_scheme"))
         .annotate(is_featured=featured_in(fabrique, "aid_scheme"))
     )
@@ -115,14 +139,10 @@ def structures_visible_in(fabrique: Fabrique | None) -> QuerySet[Structure]:
 
     Annotated with `is_featured`. National portal: every active structure.
     """
-    structures = Structure.objects.filter(is_active=True)
     if fabrique is None:
-        return structures.annotate(is_featured=Value(False))
-    serves = Organisation.fabriques.through.objects.filter(
-        organisation_id=OuterRef("organisation_id"), fabrique_id=fabrique.pk
-    )
+        return Structure.objects.filter(is_active=True).annotate(is_featured=Value(False))
     return (
-        structures.filter(Exists(serves))
+        structures_serving(fabrique)
         .exclude(pk__in=_hidden(fabrique, "structure"))
         .annotate(is_featured=featured_in(fabrique, "structure"))
     )

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accompaniment.catalogue.demo import DEMO_AIDS, DEMO_STRUCTURES
-from accompaniment.catalogue.exporting import aid_schemes_covering, structures_serving
 from accompaniment.catalogue.models import AidScheme, Offer, Permanence, Structure
+from accompaniment.catalogue.selectors import aid_schemes_reaching, structures_serving
 from fabrique.models import Fabrique, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +55,9 @@ def test_each_fabrique_has_its_local_actors_and_the_national_aids(settings):
     assert "alexis-lorraine" not in mel_structures
     assert "bge-hauts-de-france" not in set(structures_serving(nancy).values_list("slug", flat=True))
     assert {"acre", "microcredit-adie", "pret-honneur-initiative-lille-metropole-nord", "concours-open-cite"} <= set(
-        aid_schemes_covering(mel).values_list("slug", flat=True)
+        aid_schemes_reaching(mel).values_list("slug", flat=True)
     )
-    nancy_aids = set(aid_schemes_covering(nancy).values_list("slug", flat=True))
+    nancy_aids = set(aid_schemes_reaching(nancy).values_list("slug", flat=True))
     assert "acre" in nancy_aids
     assert "concours-open-cite" not in nancy_aids
 

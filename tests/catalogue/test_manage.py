@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accompaniment.catalogue import services
-from accompaniment.catalogue.exporting import shown
 from accompaniment.catalogue.models import AidScheme, CatalogueCuration, Offer, Structure
+from accompaniment.catalogue.selectors import aid_schemes_visible_in
 from fabrique.models import Organisation
 from tests.conftest import client_on
 from tests.factories import AidSchemeFactory, OfferFactory, StructureFactory
@@ -77,7 +77,7 @@ def test_aid_scheme_rules_are_checked_in_french():
 def test_curation_set_hides_features_and_clears(fabrique):
     aid = AidSchemeFactory()
     assert services.curation_set(fabrique=fabrique, aid_scheme=aid, hidden=True, featured=False).is_hidden
-    assert list(shown(AidScheme.objects.all(), fabrique, "aid_scheme")) == []
+    assert list(aid_schemes_visible_in(fabrique)) == []
     curation = services.curation_set(fabrique=fabrique, aid_scheme=aid, hidden=False, featured=True)
     assert curation.is_featured
     assert not curation.is_hidden

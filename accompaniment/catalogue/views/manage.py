@@ -23,18 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accompaniment.catalogue import services
-from accompaniment.catalogue.exporting import (
-    AID_HEADERS,
-    STRUCTURE_HEADERS,
-    aid_schemes_covering,
-    catalogue_csv,
-    catalogue_xlsx,
-    structures_serving,
-    with_curation,
-)
+from accompaniment.catalogue.exporting import AID_HEADERS, STRUCTURE_HEADERS, catalogue_csv, catalogue_xlsx
 from accompaniment.catalogue.forms import AidSchemeForm, CatalogueImportForm, CurationForm, OfferForm, StructureForm
 from accompaniment.catalogue.importing import ImportPolicy, catalogue_import
 from accompaniment.catalogue.models import AidScheme, Offer, Structure
+from accompaniment.catalogue.selectors import aid_schemes_reaching, structures_serving, with_curation
 from fabrique.access import fabrique_role_required, user_has_role_in
 from fabrique.models import Fabrique, Membership, Role
 from fabrique.tenancy import get_current_fabrique_or_404
@@ -207,7 +200,7 @@ def curation_list(request: HttpRequest) -> HttpResponse:
     if kind == "structures":
         entries = with_curation(structures_serving(fabrique), fabrique, "structure")
     else:
-        entries = with_curation(aid_schemes_covering(fabrique), fabrique, "aid_scheme")
+        entries = with_curation(aid_schemes_reaching(fabrique), fabrique, "aid_scheme")
     if query:
         entries = entries.filter(name__icontains=query)
     page = Paginator(entries.order_by("name", "pk"), CURATION_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -258,7 +251,7 @@ def _curation(request: HttpRequest, entry: AidScheme | Structure, target: str) -
 @territory_required
 def curation_aid(request: HttpRequest, slug: str) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    return _curation(request, _get_or_404(aid_schemes_covering(fabrique), slug=slug), "aid_scheme")
+    return _curation(request, _get_or_404(aid_schemes_reaching(fabrique), slug=slug), "aid_scheme")
 
 
 @territory_required
