@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from fabrique.models import Fabrique
 
 RESULTS_PER_PAGE = 20
-DEFAULT_CACHE_SECONDS = 60
 
 
 @dataclass
@@ -60,7 +59,7 @@ def cached_region(
     kind: str, fabrique: Fabrique | None, query: QueryDict, *, partial: bool, render: Callable[[], str]
 ) -> str:
     """The rendered search region for this list, portal and query, from the cache or `render()`."""
-    seconds = getattr(settings, "CATALOGUE_SEARCH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    seconds = settings.CATALOGUE_SEARCH_CACHE_SECONDS
     if not seconds:
         return render()
     normalised = "&".join(f"{key}={value}" for key in sorted(query) for value in sorted(query.getlist(key)))

@@ -147,6 +147,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Seconds the health check waits for the broker.
 BROKER_HEALTH_TIMEOUT = 1.0
 
+# Seconds a rendered catalogue search region is kept per query and portal (0: no cache).
+CATALOGUE_SEARCH_CACHE_SECONDS = env_int("CATALOGUE_SEARCH_CACHE_SECONDS", default=60)
+
 # --- National address API (BAN), used to tell whether an address is in a QPV (territories.ban).
 BAN_URL = env_str("BAN_URL", "https://api-adresse.data.gouv.fr/search/")
 BAN_TIMEOUT_SECONDS = 3
