@@ -529,3 +529,9 @@ def test_second_factor_step_of_login_renders_in_our_layout(fabrique):
     assert response["Location"] == "/accounts/2fa/authenticate/"
     page = assert_accessible_and_self_contained(client.get("/accounts/2fa/authenticate/"))
     assert any(control.get("name") == "code" for control in page.controls)
+
+
+@pytest.mark.django_db
+def test_fabrique_home_leads_to_the_questionnaire(fabrique):
+    response = client_on("lille.localhost").get("/")
+    assert 'href="/quelle-aide-pour-moi/"' in response.text
