@@ -6,13 +6,16 @@ forty facet options costs more than the rest of the request. So the rendered sea
 (form, facets, results; or the htmx partial) is kept in the cache for
 `CATALOGUE_SEARCH_CACHE_SECONDS` (setting, 60 s by default; 0 turns the cache off) under a key
 made of the list, the portal and the normalised query string. It holds nothing personal: the
-page around it (menu, messages, CSP nonce) is rendered for each request. A new entry or a
-changed curation shows in the lists within that delay; detail pages are never cached.
+page around it (menu, messages, CSP nonce) is rendered for each request. Every catalogue write
+(the services) bumps a version that is part of the key, so an edit or a curation shows at once
+in the process that made it and within `VERSION_RECHECK_SECONDS` elsewhere; detail pages are
+never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,31 @@ if TYPE_CHECKING:
     from fabrique.models import Fabrique
 
 RESULTS_PER_PAGE = 20
+VERSION_KEY = "catalogue-search:version"
+# How long a process trusts the catalogue version it last read (a cache read is a query).
+VERSION_RECHECK_SECONDS = 2.0
+_version_seen: tuple[int, float] = (0, 0.0)
+
+
+def _catalogue_version() -> int:
+    global _version_seen
+    version, read_at = _version_seen
+    now = time.monotonic()
+    if now - read_at > VERSION_RECHECK_SECONDS:
+        version = int(cache.get_or_set(VERSION_KEY, 1, None) or 1)
+        _version_seen = (version, now)
+    return version
+
+
+def catalogue_search_invalidate() -> None:
+    """The catalogue changed: cached search regions are stale (called by the services, on commit)."""
+    global _version_seen
+    try:
+        version = cache.incr(VERSION_KEY)
+    except ValueError:  # never set, or evicted
+        version = 2
+        cache.set(VERSION_KEY, version, None)
+    _version_seen = (version, time.monotonic())
 
 
 @dataclass
@@ -65,7 +93,7 @@ def cached_region(
     normalised = "&".join(f"{key}={value}" for key in sorted(query) for value in sorted(query.getlist(key)))
     digest = hashlib.sha256(normalised.encode()).hexdigest()[:32]
     portal = fabrique.pk if fabrique is not None else "national"
-    key = f"catalogue-search:{kind}:{'partial' if partial else 'page'}:{portal}:{digest}"
+    key = f"catalogue-search:{_catalogue_version()}:{kind}:{'partial' if partial else 'page'}:{portal}:{digest}"
     html = cache.get(key)
     if html is None:
         html = render()

@@ -421,13 +421,14 @@ def test_national_portal(fabrique):
 
 # ------------------------------------------------------------------ cache
 def test_search_pages_are_cached_briefly_per_portal_and_query(
-    fabrique, other_fabrique, settings, django_assert_num_queries
+    fabrique, other_fabrique, settings, django_assert_num_queries, monkeypatch
 ):
     settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
+    monkeypatch.setattr("accompaniment.catalogue.search.VERSION_RECHECK_SECONDS", 3600)
     AidSchemeFactory(name="Prêt d'honneur", honour_loan=True)
     AidSchemeFactory(name="Subvention")
     assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
-    AidSchemeFactory(name="Bourse")  # shows once the cached page expires
+    AidSchemeFactory(name="Bourse")  # not through the services: shows once the cached page expires
     assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
     assert _titles(_get("/aides/", tri="nom")) == ["Bourse", "Prêt d'honneur", "Subvention"]
     assert _titles(_get("/aides/", host=OTHER_HOST)) == ["Bourse", "Prêt d'honneur", "Subvention"]
@@ -440,6 +441,20 @@ def test_search_pages_are_cached_briefly_per_portal_and_query(
         response = client_on(HOST).get("/aides/")
     assert "<html" in response.text
     assert response.text.count('role="search"') == 1
+
+
+def test_a_catalogue_write_shows_at_once_despite_the_cache(
+    fabrique, settings, django_capture_on_commit_callbacks
+):
+    from accompaniment.catalogue import services
+
+    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
+    loan = AidSchemeFactory(name="Prêt d'honneur", honour_loan=True)
+    AidSchemeFactory(name="Subvention")
+    assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.curation_set(fabrique=fabrique, aid_scheme=loan, hidden=True, featured=False)
+    assert _titles(_get("/aides/")) == ["Subvention"]
 
 
 # ------------------------------------------------------------------ query counts
