@@ -443,9 +443,7 @@ def test_search_pages_are_cached_briefly_per_portal_and_query(
     assert response.text.count('role="search"') == 1
 
 
-def test_a_catalogue_write_shows_at_once_despite_the_cache(
-    fabrique, settings, django_capture_on_commit_callbacks
-):
+def test_a_catalogue_write_shows_at_once_despite_the_cache(fabrique, settings, django_capture_on_commit_callbacks):
     from accompaniment.catalogue import services
 
     settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
