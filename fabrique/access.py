@@ -20,8 +20,11 @@ def user_has_role_in(user: Any, fabrique: Fabrique, roles: frozenset[Role]) -> b
     return Membership.objects.active().for_fabrique(fabrique).filter(user=user, role__in=roles).exists()
 
 
-def fabrique_role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The view runs on a Fabrique's portal, for a user holding one of `roles` there."""
+def fabrique_role_required(
+    *roles: Role, platform_admins: bool = False
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The view runs on a Fabrique's portal, for a user holding one of `roles` there
+    (or a platform admin — a superuser — when `platform_admins` is set)."""
     allowed = frozenset(roles)
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -30,7 +33,8 @@ def fabrique_role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse
             fabrique = get_current_fabrique_or_404(request)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user_has_role_in(request.user, fabrique, allowed):
+            is_admin = platform_admins and getattr(request.user, "is_superuser", False)
+            if not (is_admin or user_has_role_in(request.user, fabrique, allowed)):
                 raise Http404
             return view(request, *args, **kwargs)
 

@@ -7,17 +7,14 @@ the current Fabrique; every object is fetched through a scoped queryset, anythin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -28,13 +25,15 @@ from accompaniment.catalogue.forms import AidSchemeForm, CatalogueImportForm, Cu
 from accompaniment.catalogue.importing import ImportPolicy, catalogue_import
 from accompaniment.catalogue.models import AidScheme, Offer, Structure
 from accompaniment.catalogue.selectors import aid_schemes_reaching, structures_serving, with_curation
-from fabrique.access import fabrique_role_required, user_has_role_in
+from fabrique.access import fabrique_role_required
 from fabrique.models import Fabrique, Membership, Role
 from fabrique.tenancy import get_current_fabrique_or_404
 from territories.models import Place
 
 manager_required = fabrique_role_required(Role.STRUCTURE_MANAGER)
 territory_required = fabrique_role_required(Role.TERRITORY_STAFF)
+# Import and export: the Fabrique's territory staff, or platform admins.
+catalogue_staff_required = fabrique_role_required(Role.TERRITORY_STAFF, platform_admins=True)
 CURATION_PAGE_SIZE = 50
 
 
@@ -47,13 +46,6 @@ def managed_structures(user: Any, fabrique: Fabrique) -> QuerySet[Structure]:
         user=user, role=Role.STRUCTURE_MANAGER, organisation_id=OuterRef("organisation_id")
     )
     return structures_serving(fabrique).filter(Exists(manages))
-
-
-def _get_or_404(queryset: QuerySet[Any], **lookup: Any) -> Any:
-    try:
-        return queryset.get(**lookup)
-    except queryset.model.DoesNotExist:
-        raise Http404 from None
 
 
 def _places_of(fabrique: Fabrique) -> QuerySet[Place]:
@@ -87,7 +79,7 @@ def structure_list(request: HttpRequest) -> HttpResponse:
 @manager_required
 def structure_edit(request: HttpRequest, slug: str) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    structure = _get_or_404(managed_structures(request.user, fabrique).select_related("organisation"), slug=slug)
+    structure = get_object_or_404(managed_structures(request.user, fabrique).select_related("organisation"), slug=slug)
     form = StructureForm(request.POST or None, instance=structure)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -121,7 +113,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 @manager_required
 def offer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    offer = _get_or_404(_managed_offers(request, fabrique), pk=pk) if pk else None
+    offer = get_object_or_404(_managed_offers(request, fabrique), pk=pk) if pk else None
     structures = managed_structures(request.user, fabrique)
     form = OfferForm(request.POST or None, instance=offer, structures=structures, places=_places_of(fabrique))
     if request.method == "POST" and form.is_valid():
@@ -161,7 +153,7 @@ def aid_list(request: HttpRequest) -> HttpResponse:
 @manager_required
 def aid_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    aid = _get_or_404(_managed_aids(request, fabrique), slug=slug) if slug else None
+    aid = get_object_or_404(_managed_aids(request, fabrique), slug=slug) if slug else None
     form = AidSchemeForm(request.POST or None, instance=aid, structures=managed_structures(request.user, fabrique))
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in AidSchemeForm.Meta.fields}
@@ -251,34 +243,16 @@ def _curation(request: HttpRequest, entry: AidScheme | Structure, target: str) -
 @territory_required
 def curation_aid(request: HttpRequest, slug: str) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    return _curation(request, _get_or_404(aid_schemes_reaching(fabrique), slug=slug), "aid_scheme")
+    return _curation(request, get_object_or_404(aid_schemes_reaching(fabrique), slug=slug), "aid_scheme")
 
 
 @territory_required
 def curation_structure(request: HttpRequest, slug: str) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
-    return _curation(request, _get_or_404(structures_serving(fabrique), slug=slug), "structure")
+    return _curation(request, get_object_or_404(structures_serving(fabrique), slug=slug), "structure")
 
 
 # ----------------------------------------------------------------------- import, export
-
-
-def catalogue_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Territory staff of the current Fabrique, or platform staff (superusers)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        fabrique = get_current_fabrique_or_404(request)
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (
-            getattr(request.user, "is_superuser", False)
-            or user_has_role_in(request.user, fabrique, frozenset({Role.TERRITORY_STAFF}))
-        ):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @catalogue_staff_required
