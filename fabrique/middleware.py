@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -32,8 +33,8 @@ class TenantMiddleware:
         request.fabrique = None  # type: ignore[attr-defined]
         if request.path_info.startswith(TENANTLESS_PATHS):
             return self.get_response(request)
-        host = request.get_host().rsplit(":", 1)[0].lower() if request.get_host() else ""
-        if host.startswith("[") or host not in settings.NATIONAL_HOSTS:
+        host, _port = split_domain_port(request.get_host())  # validated against ALLOWED_HOSTS
+        if host not in settings.NATIONAL_HOSTS:
             fabrique = fabrique_for_host(host)
             if fabrique is None:
                 return render(request, "errors/unknown_host.html", {"host": host}, status=404)

@@ -6,7 +6,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-not-for
 os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("FABRIQUE_EMBEDDED_SERVICES", "1")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", ".localhost,localhost,127.0.0.1,[::1]")
-os.environ.setdefault("FABRIQUE_NATIONAL_HOSTS", "localhost,127.0.0.1")
+os.environ.setdefault("FABRIQUE_NATIONAL_HOSTS", "localhost,127.0.0.1,[::1]")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")

@@ -82,3 +82,17 @@ def test_host_cache_expires(fabrique, host_cache, monkeypatch):
     now = host_cache.time.monotonic()
     monkeypatch.setattr(host_cache.time, "monotonic", lambda: now + 31)
     assert client_on("lille.localhost").get("/").status_code == 404
+
+
+@pytest.mark.parametrize("host", ["[::1]", "[::1]:8000"])
+def test_ipv6_loopback_is_an_unknown_host_not_a_crash(fabrique, settings, host):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "[::1]"]
+    response = client_on(host).get("/")
+    assert response.status_code == 404
+    assert response.wsgi_request.fabrique is None
+
+
+def test_ipv6_loopback_can_be_a_national_host(settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "[::1]"]
+    settings.NATIONAL_HOSTS = [*settings.NATIONAL_HOSTS, "[::1]"]
+    assert client_on("[::1]:8000").get("/").status_code == 200
