@@ -18,6 +18,7 @@ urlpatterns = [
     path("quartiers/", include("accompaniment.eligibility.urls")),
     # aides/, structures/, quelle-aide-pour-moi/, gestion/…
     path("", include("accompaniment.catalogue.urls")),
+    path("", include("accompaniment.journeys.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

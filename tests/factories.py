@@ -244,3 +244,53 @@ class AidSchemeFactory(factory.django.DjangoModelFactory):
             rate_percent=0,
         )
         qpv_only = factory.Trait(requires_qpv_residence=True)
+
+
+# ------------------------------------------------------------------------- journeys (issue 5)
+class HolderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.Holder"
+
+    fabrique = factory.SubFactory(FabriqueFactory)
+    first_name = factory.Sequence(lambda n: f"Prénom{n}")
+    last_name = factory.Sequence(lambda n: f"Nom{n}")
+    email = factory.Sequence(lambda n: f"porteur{n}@example.test")
+    birth_year = 1990
+
+
+class SupportLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.SupportLink"
+
+    holder = factory.SubFactory(HolderFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    origin = "registered"
+    shares_file = True
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.Project"
+
+    holder = factory.SubFactory(HolderFactory)
+    title = factory.Sequence(lambda n: f"Projet {n}")
+    sector = "food"
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "journeys.FollowUp"
+
+    holder = factory.SubFactory(HolderFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    occurred_on = factory.LazyFunction(datetime.date.today)
+    kind = "interview"
+    summary = "Premier entretien : présentation du projet."
+
+
+def holder_followed_by(fabrique: Fabrique, *organisations: Organisation, user: User | None = None, **fields: object):
+    """A holder of `fabrique` followed by `organisations` (live links, sharing agreed)."""
+    holder = HolderFactory(fabrique=fabrique, user=user, **fields)
+    for organisation in organisations:
+        SupportLinkFactory(holder=holder, organisation=organisation)
+    return holder

@@ -175,3 +175,10 @@ REGISTRY += [
         "catalogue:manage_curation_structure", structure_in, allowed_persona="territory_staff", methods=("get", "post")
     ),
 ]
+
+
+# ------------------------------------------------------- holders' journeys (issue 5)
+from tests import isolation_journeys_advisor, isolation_journeys_coordination, isolation_journeys_holder  # noqa: E402
+
+REGISTRY += isolation_journeys_holder.REGISTRY + isolation_journeys_advisor.REGISTRY
+REGISTRY += isolation_journeys_coordination.REGISTRY

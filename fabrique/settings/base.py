@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "fabrique",
     "accompaniment",
     "accompaniment.catalogue",
+    "accompaniment.journeys",
 ]
 
 MIDDLEWARE = [
