@@ -182,3 +182,9 @@ from tests import isolation_journeys_advisor, isolation_journeys_coordination, i
 
 REGISTRY += isolation_journeys_holder.REGISTRY + isolation_journeys_advisor.REGISTRY
 REGISTRY += isolation_journeys_coordination.REGISTRY
+
+
+# ------------------------------------------------------------------- appointments (issue 6)
+from tests import isolation_appointments  # noqa: E402
+
+REGISTRY += isolation_appointments.REGISTRY
