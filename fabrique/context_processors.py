@@ -18,3 +18,15 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         "theme_primary": primary,
         "theme_primary_dark": shade(primary, 0.8),
     }
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    """What the menu offers: the roles the user holds in the current Fabrique (set by the
+    two-factor middleware in the same query as its check, so the menu costs no query)."""
+    held = getattr(request, "fabrique_roles", frozenset())
+    return {
+        "menu_holder": "holder" in held,
+        "menu_advisor": bool(held & {"advisor", "structure_manager"}),
+        "menu_manager": "structure_manager" in held,
+        "menu_territory": "territory_staff" in held,
+    }

@@ -10,7 +10,7 @@ from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from fabrique.accounts.mfa import user_must_enrol_mfa
+from fabrique.accounts.mfa import user_access
 from fabrique.host_cache import fabrique_for_host
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -43,7 +43,10 @@ class TenantMiddleware:
 
 
 class RequireStaffMFAMiddleware:
-    """Staff roles (anyone who sees other people's data) must enrol in TOTP before anything else."""
+    """Staff roles (anyone who sees other people's data) must enrol in TOTP before anything else.
+
+    The same query gives the roles the user holds in the current Fabrique (`request.fabrique_roles`).
+    """
 
     allowed_prefixes = ("/accounts/", "/static/", "/healthz")
 
@@ -52,12 +55,11 @@ class RequireStaffMFAMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            user.is_authenticated
-            and not request.path_info.startswith(self.allowed_prefixes)
-            and user_must_enrol_mfa(user)
-        ):
-            return redirect(reverse("mfa_activate_totp") + "?next=" + request.get_full_path())
+        if user.is_authenticated:
+            must_enrol, roles = user_access(user, getattr(request, "fabrique", None))
+            request.fabrique_roles = roles  # type: ignore[attr-defined]  # read by the menu
+            if must_enrol and not request.path_info.startswith(self.allowed_prefixes):
+                return redirect(reverse("mfa_activate_totp") + "?next=" + request.get_full_path())
         return self.get_response(request)
 
 
