@@ -23,7 +23,7 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
 def roles(request: HttpRequest) -> dict[str, Any]:
     """What the menu offers: the roles the user holds in the current Fabrique (set by the
     two-factor middleware in the same query as its check, so the menu costs no query)."""
-    held = getattr(request, "fabrique_roles", frozenset())
+    held: frozenset[str] = getattr(request, "fabrique_roles", frozenset())
     return {
         "menu_holder": "holder" in held,
         "menu_advisor": bool(held & {"advisor", "structure_manager"}),

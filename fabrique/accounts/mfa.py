@@ -19,6 +19,7 @@ def user_access(user: Any, fabrique: Fabrique | None) -> tuple[bool, frozenset[s
     A staff user (admin or any staff role anywhere) without a TOTP authenticator must enrol;
     the roles feed the menu, so that no page pays a second query for them.
     """
+    roles: ArraySubquery | Value
     if fabrique is not None:
         roles = ArraySubquery(
             Membership.objects.active().for_fabrique(fabrique).filter(user=OuterRef("pk")).values("role")
