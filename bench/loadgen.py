@@ -34,6 +34,9 @@ class Phase:
     server_cpu_s: float | None = None  # of the gunicorn processes (None: not measurable)
     database_cpu_s: float | None = None  # of the PostgreSQL backends of the bench database
     truncated: bool = False  # the time limit stopped it before all requests were sent
+    # Responses marked `X-Catalogue-Cache: hit` / `miss` (the catalogue search's result cache).
+    cache_hits: int = 0
+    cache_misses: int = 0
 
     @property
     def completed(self) -> int:
@@ -112,8 +115,8 @@ class _ServerClosed(Exception):
     """The server closed a kept-alive connection before answering: retry on a new one."""
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; return its status and whether the connection stays open."""
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, str | None]:
+    """Read one response; return its status, whether the connection stays open, its X-Catalogue-Cache."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -125,11 +128,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     length: int | None = None
     chunked = False
     keep_alive = version == "HTTP/1.1"
+    cache: str | None = None
     for line in lines[1:]:
         name, _, value = line.partition(":")
         name = name.strip().lower()
         if name == "content-length":
             length = int(value)
+        elif name == "x-catalogue-cache":
+            cache = value.strip()
         elif name == "transfer-encoding":
             chunked = "chunked" in value.lower()
         elif name == "connection":
@@ -149,7 +155,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     else:
         await reader.read()  # until the server closes
         keep_alive = False
-    return int(status), keep_alive
+    return int(status), keep_alive, cache
 
 
 class _HttpClient:
@@ -159,6 +165,7 @@ class _HttpClient:
         self.target = target
         self.requests = target.raw_requests()
         self.next = first
+        self.cache_hits = self.cache_misses = 0
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -173,20 +180,22 @@ class _HttpClient:
         try:
             async with asyncio.timeout(self.target.timeout_s):
                 try:
-                    status, keep_alive = await self._exchange(raw)
+                    status, keep_alive, cache = await self._exchange(raw)
                 except _ServerClosed:
                     self.close()
-                    status, keep_alive = await self._exchange(raw)
+                    status, keep_alive, cache = await self._exchange(raw)
         except BaseException:
             self.close()
             raise
         if not keep_alive:
             self.close()
+        self.cache_hits += cache == "hit"
+        self.cache_misses += cache == "miss"
         if status != self.target.expected_status:
             return f"HTTP {status} (expected {self.target.expected_status})"
         return None
 
-    async def _exchange(self, raw: bytes) -> tuple[int, bool]:
+    async def _exchange(self, raw: bytes) -> tuple[int, bool, str | None]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.target.address, self.target.port)
         assert self.reader is not None
@@ -197,11 +206,23 @@ class _HttpClient:
 class HttpLoad:
     """`concurrency` clients on `target`; each `phase` sends a budget of requests."""
 
-    def __init__(self, target: HttpTarget, concurrency: int) -> None:
-        self.clients = [_HttpClient(target, first=i) for i in range(concurrency)]
+    def __init__(self, target: HttpTarget, concurrency: int, start: int = 0) -> None:
+        # Clients start at evenly spread positions of the paths (from `start`, so that each
+        # round goes on where the last one stopped): with a long sequence of requests (a mix
+        # of searches), walking it in step would repeat every URL at once.
+        count = len(target.paths)
+        self.clients = [
+            _HttpClient(target, first=start + (i * count // concurrency if count > concurrency else i))
+            for i in range(concurrency)
+        ]
 
     async def phase(self, count: int, max_seconds: float) -> Phase:
-        return await _run_phase([c.request for c in self.clients], count, max_seconds)
+        hits = sum(c.cache_hits for c in self.clients)
+        misses = sum(c.cache_misses for c in self.clients)
+        phase = await _run_phase([c.request for c in self.clients], count, max_seconds)
+        phase.cache_hits = sum(c.cache_hits for c in self.clients) - hits
+        phase.cache_misses = sum(c.cache_misses for c in self.clients) - misses
+        return phase
 
     async def __aenter__(self) -> HttpLoad:
         return self

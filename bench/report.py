@@ -20,6 +20,10 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _hit_rate(hits: int, misses: int) -> float | None:
+    return hits / (hits + misses) if hits + misses else None
+
+
 def _per_request(seconds: Sequence[float | None], requests: int) -> float | None:
     known = [s for s in seconds if s is not None]
     if not requests or len(known) != len(seconds):
@@ -48,6 +52,8 @@ class Stats:
     database_cpu_ms_per_request: float | None
     truncated: bool
     error_examples: list[str]
+    # Share of the responses marked X-Catalogue-Cache: hit among those marked (None: none was).
+    cache_hit_rate: float | None = None
 
     @classmethod
     def of(cls, phases: Sequence[Phase]) -> Stats:
@@ -73,6 +79,7 @@ class Stats:
             database_cpu_ms_per_request=_per_request([p.database_cpu_s for p in phases], completed),
             truncated=any(p.truncated for p in phases),
             error_examples=examples[:5],
+            cache_hit_rate=_hit_rate(sum(p.cache_hits for p in phases), sum(p.cache_misses for p in phases)),
         )
 
 
@@ -154,6 +161,7 @@ HEADERS = (
     "queries/req",
     "app CPU ms/req",
     "DB CPU ms/req",
+    "cache hits",
     "p50 vs base",
     "req/s vs base",
     "p50 vs SQL",
@@ -179,6 +187,7 @@ def _rows(results: Sequence[ScenarioResult]) -> list[tuple[str, ...]]:
                 _number(result.queries_per_request, 1),
                 _number(stats.server_cpu_ms_per_request, 2),
                 _number(stats.database_cpu_ms_per_request, 2),
+                "-" if stats.cache_hit_rate is None else f"{stats.cache_hit_rate:.0%}",
                 _ratio(result.vs_baseline.p50_ratio) if result.vs_baseline else "",
                 _ratio(result.vs_baseline.rps_ratio) if result.vs_baseline else "",
                 _ratio(result.vs_sql.p50_ratio) if result.vs_sql else "",
@@ -198,6 +207,7 @@ def _rows(results: Sequence[ScenarioResult]) -> list[tuple[str, ...]]:
                     "1.0",
                     "",
                     _number(sql.database_cpu_ms_per_request, 2),
+                    "",
                     "",
                     "",
                     "",

@@ -8,7 +8,10 @@ Each facet group (checkboxes or radios shown with a count beside each option) is
 number of results with this option *and every other group's current choices* (so ticking a
 box in a group never empties the other options of that group). All the counts of a list are
 computed in **one** SQL query: one conditional `COUNT(*) FILTER (WHERE …)` per option over the
-results of the search box and the non-facet filters.
+results of the search box and the non-facet filters. The aid facets test integer and boolean
+columns that PostgreSQL derives from the arrays (`AidScheme.stage_bits`…), several times cheaper
+per row than array containment; each option's condition is compiled to SQL once per process
+(building ~30 filtered aggregates with the ORM cost more Python time than the query itself).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connections
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
-from accompaniment.catalogue.models import SEARCH_CONFIG, AidScheme, Offer, Structure
+from accompaniment.catalogue.models import SEARCH_CONFIG, AidScheme, Offer, Structure, choice_bit
 from accompaniment.catalogue.selectors import coverage_reaches
 from accompaniment.vocabulary import Audience, Situation, Stage
 from fabrique.models import Fabrique
@@ -79,6 +84,17 @@ def _search_query(text: str) -> SearchQuery:
     return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
 
 
+_option_sql_cache: dict[tuple[type, str, str], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _where_sql(model: type[Model], condition: Q) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause of `condition` on `model`'s table (its columns named after the table)."""
+    query = model._default_manager.filter(condition).query
+    compiler = query.get_compiler(using=model._default_manager.db)
+    sql, params = compiler.compile(query.where)
+    return sql, tuple(params)
+
+
 class CountedPaginator(Paginator):
     """A paginator told its count (by the facet query) instead of running its own COUNT."""
 
@@ -95,6 +111,8 @@ class FacetedFilterSet(django_filters.FilterSet):
     """
 
     facet_names: ClassVar[tuple[str, ...]] = ()
+    # The columns the option conditions read, by column name (the facet query selects only these).
+    facet_columns: ClassVar[tuple[str, ...]] = ("id",)
     sort_choices: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
     def __init__(self, *args: Any, fabrique: Fabrique | None = None, **kwargs: Any) -> None:
@@ -164,6 +182,13 @@ class FacetedFilterSet(django_filters.FilterSet):
             return queryset.annotate(rank=rank).order_by("-is_featured", "-rank", "name", "pk")
         return queryset.order_by("-is_featured", "name", "pk")
 
+    def option_sql(self, name: str, value: str) -> tuple[str, tuple[Any, ...]]:
+        """`option_condition` as SQL, compiled once per process (it never depends on the request)."""
+        key = (type(self), name, value)
+        if key not in _option_sql_cache:
+            _option_sql_cache[key] = _where_sql(self.queryset.model, self.option_condition(name, value))
+        return _option_sql_cache[key]
+
     # --------------------------------------------------------------- the counts
     total: int | None = None
 
@@ -172,42 +197,64 @@ class FacetedFilterSet(django_filters.FilterSet):
 
         The same query counts the results (`total`), so the paginator need not count them again.
         """
-        conditions = self.facet_conditions()
-        aggregates: dict[str, Count] = {}
-        keys: dict[tuple[str, str], str] = {}
+        model = self.queryset.model
+        table = model._meta.db_table
+        selected = {name: self._selected(name) for name in self.facet_names}
+
+        def group_sql(name: str) -> tuple[str, list[Any]]:
+            parts = [self.option_sql(name, value) for value in selected[name]]
+            return "(" + " OR ".join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+
+        groups = {name: group_sql(name) for name in self.facet_names if selected[name]}
+
+        def count_where(conditions: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+            if not conditions:
+                return "COUNT(*)", []
+            where = " AND ".join(sql for sql, _ in conditions)
+            return f"COUNT(*) FILTER (WHERE {where})", [p for _, params in conditions for p in params]
+
+        columns: list[str] = []
+        params: list[Any] = []
         for name in self.facet_names:
-            others = Q()
-            for other, condition in conditions.items():
-                if other != name:
-                    others &= condition
+            others = [condition for other, condition in groups.items() if other != name]
             for value, _label in self.filters[name].extra["choices"]:
-                key = f"n{len(keys)}"
-                keys[(name, value)] = key
-                aggregates[key] = Count("pk", filter=others & self.option_condition(name, value))
-        every = Q()
-        for condition in conditions.values():
-            every &= condition
-        aggregates["total"] = Count("pk", filter=every) if conditions else Count("pk")
-        counts = self.base(self.queryset).order_by().aggregate(**aggregates)
-        self.total = counts["total"]
+                sql, option_params = self.option_sql(name, value)
+                column, column_params = count_where([(sql, list(option_params)), *others])
+                columns.append(column)
+                params += column_params
+        column, column_params = count_where(list(groups.values()))
+        columns.append(column)
+        params += column_params
+        base_sql, base_params = self.base(self.queryset).order_by().values(*self.facet_columns).query.sql_with_params()
+        # The base is aliased as the model's table: the compiled option conditions name it.
+        sql = f'SELECT {", ".join(columns)} FROM ({base_sql}) AS "{table}"'
+        with connections[self.queryset.db].cursor() as cursor:
+            cursor.execute(sql, [*params, *base_params])
+            counts = list(cursor.fetchone())
+        self.total = counts[-1]
         facets = []
+        position = 0
         for name in self.facet_names:
             filter_ = self.filters[name]
-            selected = self.cleaned.get(name) or []
-            selected = selected if isinstance(selected, list) else [selected]
-            options = [
-                FacetOption(
-                    value=value,
-                    label=str(label),
-                    count=counts[keys[(name, value)]],
-                    checked=value in selected,
-                    id=f"id_{name}_{value}",
+            options = []
+            for value, label in filter_.extra["choices"]:
+                options.append(
+                    FacetOption(
+                        value=value,
+                        label=str(label),
+                        count=counts[position],
+                        checked=value in selected[name],
+                        id=f"id_{name}_{value}",
+                    )
                 )
-                for value, label in filter_.extra["choices"]
-            ]
+                position += 1
             multiple = isinstance(filter_, django_filters.MultipleChoiceFilter)
             facets.append(Facet(name=name, legend=str(filter_.label), multiple=multiple, options=options))
         return facets
+
+    def _selected(self, name: str) -> list[str]:
+        value = self.cleaned.get(name) or []
+        return value if isinstance(value, list) else [value]
 
 
 def _search_box(label: Any) -> django_filters.CharFilter:
@@ -257,28 +304,24 @@ class AidSchemeFilter(FacetedFilterSet):
     tri = _sort(AID_SORT_CHOICES)
 
     facet_names = ("etape", "nature", "public", "situation")
+    facet_columns = ("id", "kind", "stage_bits", "situation_bits", "requires_qpv_residence", "is_unconditioned")
 
     def no_op(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset  # filter_queryset applies everything (see FacetedFilterSet)
 
     def option_condition(self, name: str, value: str) -> Q:
-        if name == "etape":
-            return Q(stages__contains=[value])
+        if name == "etape":  # stages holds it
+            bit = choice_bit(Stage, value)
+            return Q(Exact(F("stage_bits").bitand(bit), bit))
         if name == "nature":
             return Q(kind=value)
         if name == "public":
             if value == PUBLIC_QPV:
                 return Q(requires_qpv_residence=True)
-            return Q(
-                requires_qpv_residence=False,
-                age_min__isnull=True,
-                age_max__isnull=True,
-                situations=[],
-                sectors=[],
-                max_business_age_months__isnull=True,
-            )
+            return Q(is_unconditioned=True)
         if name == "situation":  # open to this situation: no condition on it, or this one listed
-            return Q(situations=[]) | Q(situations__contains=[value])
+            bit = choice_bit(Situation, value)
+            return Q(situation_bits=0) | Q(Exact(F("situation_bits").bitand(bit), bit))
         raise ValueError(name)
 
     def other_conditions(self) -> list[Q]:
@@ -313,6 +356,7 @@ class StructureFilter(FacetedFilterSet):
     tri = _sort(STRUCTURE_SORT_CHOICES)
 
     facet_names = ("reseau", "theme", "etape", "public")
+    facet_columns = ("id", "network")
 
     def no_op(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset

@@ -13,7 +13,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, ExpressionWrapper, Q, Value, When
+from django.db.models.expressions import Combinable, CombinedExpression
 from django.utils.translation import gettext_lazy as _
 
 from accompaniment.vocabulary import Audience, ProjectKind, Sector, Situation, Stage
@@ -23,6 +24,24 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 SEARCH_CONFIG = "french_unaccent"
+
+
+def _bits(field: str, base: type[models.TextChoices]) -> models.Expression:
+    """An integer with bit i set when `field` (an array) holds the i-th choice of `base`.
+
+    The facet counts test bits of an integer column: several times cheaper than array
+    containment on tens of thousands of rows.
+    """
+    expression: models.Expression = Value(0)
+    for index, value in enumerate(base.values):
+        bit = Case(When(Q(**{f"{field}__contains": [value]}), then=Value(1 << index)), default=Value(0))
+        expression = CombinedExpression(expression, Combinable.BITOR, bit)
+    return expression
+
+
+def choice_bit(base: type[models.TextChoices], value: str) -> int:
+    """The bit of `value` in a column made by `_bits(…, base)`."""
+    return 1 << list(base.values).index(value)
 
 
 def _choices_array(base: type[models.TextChoices], verbose_name: StrOrPromise) -> ArrayField:
@@ -199,6 +218,28 @@ class AidScheme(models.Model):
     max_business_age_months = models.PositiveSmallIntegerField(
         _("âge maximal de l'entreprise (mois)"), null=True, blank=True
     )
+    # Facet columns, derived by PostgreSQL (see `_bits`): what the catalogue search counts.
+    stage_bits = models.GeneratedField(
+        expression=_bits("stages", Stage), output_field=models.IntegerField(), db_persist=True
+    )
+    situation_bits = models.GeneratedField(
+        expression=_bits("situations", Situation), output_field=models.IntegerField(), db_persist=True
+    )
+    is_unconditioned = models.GeneratedField(
+        expression=ExpressionWrapper(
+            Q(
+                requires_qpv_residence=False,
+                age_min__isnull=True,
+                age_max__isnull=True,
+                situations=[],
+                sectors=[],
+                max_business_age_months__isnull=True,
+            ),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     opens_on = models.DateField(_("ouvert à partir du"), null=True, blank=True)
     closes_on = models.DateField(_("clôture le"), null=True, blank=True)
     source_url = models.URLField(_("source"), blank=True)
@@ -224,6 +265,26 @@ class AidScheme(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="aid_scheme_search_gin"),
             GinIndex(fields=["stages"], name="aid_scheme_stages_gin"),
+            # Everything the facet counts, the visibility and the sorts read, so that they scan
+            # this narrow index (index-only) instead of the wide rows (descriptions, vectors).
+            models.Index(
+                fields=["coverage", "id"],
+                include=[
+                    "name",
+                    "amount_min",
+                    "amount_max",
+                    "updated_at",
+                    "kind",
+                    "stage_bits",
+                    "situation_bits",
+                    "requires_qpv_residence",
+                    "is_unconditioned",
+                    "opens_on",
+                    "closes_on",
+                ],
+                condition=Q(is_active=True),
+                name="aid_scheme_facets",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

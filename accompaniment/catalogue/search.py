@@ -76,26 +76,40 @@ def search_page(
     """The facets (with the total, one query) and the requested page (one query) of a search.
 
     `rows(queryset)` adds what a result card displays (`select_related`, `only`) to the
-    filtered, sorted queryset.
+    filtered, sorted queryset. The page's ids are chosen first, by a query that reads only ids
+    and sort keys (the aids' covering index answers it alone); the wide rows are then read for
+    those 20 only, by primary key, instead of for every match before the sort. (As a subquery,
+    `id IN (SELECT … LIMIT 20)`, PostgreSQL scanned the whole table again: hence two queries.)
     """
     facets = filterset.facets()
-    paginator = CountedPaginator(rows(filterset.qs), RESULTS_PER_PAGE, count=filterset.total or 0)
-    return SearchPage(filterset, facets, paginator.get_page(query.get("page")))
+    ordered = filterset.qs
+    paginator = CountedPaginator(ordered.values_list("pk", flat=True), RESULTS_PER_PAGE, count=filterset.total or 0)
+    page = paginator.get_page(query.get("page"))
+    page.object_list = rows(ordered.filter(pk__in=list(page.object_list)))
+    return SearchPage(filterset, facets, page)
+
+
+CACHE_HEADER = "X-Catalogue-Cache"
 
 
 def cached_region(
     kind: str, fabrique: Fabrique | None, query: QueryDict, *, partial: bool, render: Callable[[], str]
-) -> str:
-    """The rendered search region for this list, portal and query, from the cache or `render()`."""
+) -> tuple[str, str]:
+    """The rendered search region for this list, portal and query, from the cache or `render()`.
+
+    Also "hit", "miss" or "off": the views send it as the `X-Catalogue-Cache` header, which the
+    benchmark counts (nothing personal: the same for every visitor of the portal).
+    """
     seconds = settings.CATALOGUE_SEARCH_CACHE_SECONDS
     if not seconds:
-        return render()
+        return render(), "off"
     normalised = "&".join(f"{key}={value}" for key in sorted(query) for value in sorted(query.getlist(key)))
     digest = hashlib.sha256(normalised.encode()).hexdigest()[:32]
     portal = fabrique.pk if fabrique is not None else "national"
     key = f"catalogue-search:{_catalogue_version()}:{kind}:{'partial' if partial else 'page'}:{portal}:{digest}"
     html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, seconds)
-    return html
+    if html is not None:
+        return html, "hit"
+    html = render()
+    cache.set(key, html, seconds)
+    return html, "miss"

@@ -2,8 +2,11 @@
 
 `setup` (shared by the other `catalogue_search_*` scenarios) creates, once, 50,000 aid schemes
 with varied French text (so that full-text search does real work: « pret honneur » matches
-about 11,500 of them), 80 % national, the rest regional, departmental or of an EPCI (some of them
-the bench Fabrique's), and 5,000 structures serving the bench Fabrique with two offers each.
+about a quarter of them) spread over the territory as a national catalogue is: 10 % national,
+30 % of one of 13 regions, 35 % of one of 100 departments, 25 % of one of 300 EPCI (made-up
+territories). So the bench Fabrique (2 EPCI of one department) shows about 13 % of them
+(~6,400), like a real one; the worst-case Fabrique (`tout.localhost`, every one of the 300 EPCI
+in its perimeter) shows all 50,000. And 5,000 structures serving both, with two offers each.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import random
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from bench.fixtures import BENCH_HOST, BENCH_SLUG, ensure_bench_fabrique
+from bench.fixtures import BENCH_HOST, BENCH_SLUG, WORST_CASE_HOST, WORST_CASE_SLUG, ensure_bench_fabrique
 from bench.scenario import Scenario, SqlParams
 
 if TYPE_CHECKING:
@@ -22,6 +25,9 @@ AID_SCHEMES = 50_000
 STRUCTURES = 5_000
 BATCH = 5_000
 SLUG_PREFIX = "banc-"
+# Aids of the territorial spread above (the first version, 80 % national, is replaced).
+AID_PREFIX = f"{SLUG_PREFIX}aide-v2-"
+REGIONS, DEPARTMENTS_PER_REGION, EPCI_PER_DEPARTMENT = 13, 8, 3  # ~100 departments, ~300 EPCI
 
 _TOPICS = [
     "prêt d'honneur à taux zéro",
@@ -74,26 +80,50 @@ _NETWORK_WORDS = {
 }
 
 
-def _bench_territory() -> tuple[int, int, list[int], list[int]]:
-    """Region and department of the bench Fabrique's EPCI (made up), and other EPCI ids."""
+def _bench_territory() -> tuple[list[int], list[int], list[int]]:
+    """Made-up regions, departments and EPCI (ids); the bench Fabrique's 2 EPCI are in the first department."""
     from fabrique.models import Fabrique
     from territories.models import EPCI, Department, Region
 
-    region, _ = Region.objects.get_or_create(code="9B", defaults={"name": "Région de banc d'essai"})
-    department, _ = Department.objects.get_or_create(
-        code="9B1", defaults={"name": "Département de banc d'essai", "region": region}
+    regions, departments, epcis = [], [], []
+    bench_epcis = list(Fabrique.objects.get(slug=BENCH_SLUG).perimeter.order_by("pk").values_list("pk", flat=True))
+    for r in range(REGIONS):
+        region, _ = Region.objects.get_or_create(code=f"Z{r:02d}", defaults={"name": f"Région de banc d'essai {r}"})
+        regions.append(region.pk)
+        for d in range(DEPARTMENTS_PER_REGION):
+            department, _ = Department.objects.get_or_create(
+                code=f"{chr(ord('A') + r)}{d}Z",
+                defaults={"name": f"Département de banc d'essai {r}-{d}", "region": region},
+            )
+            departments.append(department.pk)
+            for e in range(EPCI_PER_DEPARTMENT):
+                number = len(epcis)
+                if number < len(bench_epcis):  # the bench Fabrique's own EPCI come first
+                    EPCI.objects.filter(pk=bench_epcis[number]).update(department=department)
+                    epcis.append(bench_epcis[number])
+                    continue
+                epci, _ = EPCI.objects.update_or_create(
+                    siren=f"{220_000_000 + number:09d}",
+                    defaults={
+                        "name": f"EPCI de banc d'essai {r}-{d}-{e}",
+                        "nature": EPCI.Nature.CC,
+                        "department": department,
+                    },
+                )
+                epcis.append(epci.pk)
+    return regions, departments, epcis
+
+
+def ensure_worst_case_fabrique(epcis: list[int]) -> None:
+    """A Fabrique whose perimeter holds every made-up EPCI: it shows all 50,000 aids."""
+    from fabrique.models import Fabrique, FabriqueHost
+
+    fabrique, _ = Fabrique.objects.update_or_create(
+        slug=WORST_CASE_SLUG,
+        defaults={"name": "Fabrique de banc d'essai (pire cas)", "short_name": "Tout", "is_active": True},
     )
-    fabrique = Fabrique.objects.get(slug=BENCH_SLUG)
-    bench_epcis = list(fabrique.perimeter.values_list("pk", flat=True))
-    EPCI.objects.filter(pk__in=bench_epcis).update(department=department)
-    others = []
-    for number in range(10):
-        epci, _ = EPCI.objects.get_or_create(
-            siren=f"{210_000_000 + number:09d}",
-            defaults={"name": f"EPCI lointain n° {number}", "nature": EPCI.Nature.CC},
-        )
-        others.append(epci.pk)
-    return region.pk, department.pk, bench_epcis, others
+    FabriqueHost.objects.update_or_create(host=WORST_CASE_HOST, defaults={"fabrique": fabrique, "is_primary": True})
+    fabrique.perimeter.set(epcis)
 
 
 def _aids(start: int, rng: random.Random, operators: list[int]) -> Iterator[object]:
@@ -111,16 +141,16 @@ def _aids(start: int, rng: random.Random, operators: list[int]) -> Iterator[obje
         roll = rng.random()
         coverage = (
             AidScheme.Coverage.NATIONAL
-            if roll < 0.8
+            if roll < 0.10
             else AidScheme.Coverage.REGION
-            if roll < 0.9
+            if roll < 0.40
             else AidScheme.Coverage.DEPARTMENT
-            if roll < 0.95
+            if roll < 0.75
             else AidScheme.Coverage.EPCI
         )
         yield AidScheme(
             name=f"{topic.capitalize()} — {place} n° {number}",
-            slug=f"{SLUG_PREFIX}aide-{number}",
+            slug=f"{AID_PREFIX}{number}",
             kind=rng.choice(kinds),
             summary=f"{topic.capitalize()} pour les {who} {what}.",
             description=(
@@ -146,7 +176,9 @@ def ensure_catalogue() -> None:
 
     rng = random.Random(20261122)
     fabrique = Fabrique.objects.get(slug=BENCH_SLUG)
-    region, department, bench_epcis, other_epcis = _bench_territory()
+    regions, departments, epcis = _bench_territory()
+    ensure_worst_case_fabrique(epcis)
+    worst_case = Fabrique.objects.get(slug=WORST_CASE_SLUG)
 
     existing = Structure.objects.filter(slug__startswith=SLUG_PREFIX).count()
     if existing < STRUCTURES:
@@ -188,7 +220,21 @@ def ensure_catalogue() -> None:
                 for index in range(2)
             )
 
-    existing = AidScheme.objects.filter(slug__startswith=SLUG_PREFIX).count()
+    # The worst-case Fabrique is served by the same 5,000 structures.
+    served = Organisation.fabriques.through.objects.filter(fabrique_id=worst_case.pk).count()
+    if served < STRUCTURES:
+        Organisation.fabriques.through.objects.bulk_create(
+            (
+                Organisation.fabriques.through(organisation_id=pk, fabrique_id=worst_case.pk)
+                for pk in Structure.objects.filter(slug__startswith=SLUG_PREFIX).values_list(
+                    "organisation_id", flat=True
+                )
+            ),
+            ignore_conflicts=True,
+        )
+
+    AidScheme.objects.filter(slug__startswith=f"{SLUG_PREFIX}aide-").exclude(slug__startswith=AID_PREFIX).delete()
+    existing = AidScheme.objects.filter(slug__startswith=AID_PREFIX).count()
     if existing < AID_SCHEMES:
         operators = list(Structure.objects.filter(slug__startswith=SLUG_PREFIX).values_list("pk", flat=True)[:500])
         rng.seed(existing)
@@ -196,23 +242,23 @@ def ensure_catalogue() -> None:
         for aid in _aids(existing, rng, operators):
             pending.append(aid)  # type: ignore[arg-type]
             if len(pending) == BATCH:
-                _save_aids(pending, region, department, bench_epcis + other_epcis, rng)
+                _save_aids(pending, regions, departments, epcis, rng)
                 pending = []
         if pending:
-            _save_aids(pending, region, department, bench_epcis + other_epcis, rng)
+            _save_aids(pending, regions, departments, epcis, rng)
 
 
-def _save_aids(aids: list, region: int, department: int, epcis: list[int], rng: random.Random) -> None:
+def _save_aids(aids: list, regions: list[int], departments: list[int], epcis: list[int], rng: random.Random) -> None:
     from accompaniment.catalogue.models import AidScheme
 
     created = AidScheme.objects.bulk_create(aids)
     AidScheme.coverage_regions.through.objects.bulk_create(
-        AidScheme.coverage_regions.through(aidscheme_id=a.pk, region_id=region)
+        AidScheme.coverage_regions.through(aidscheme_id=a.pk, region_id=rng.choice(regions))
         for a in created
         if a.coverage == AidScheme.Coverage.REGION
     )
     AidScheme.coverage_departments.through.objects.bulk_create(
-        AidScheme.coverage_departments.through(aidscheme_id=a.pk, department_id=department)
+        AidScheme.coverage_departments.through(aidscheme_id=a.pk, department_id=rng.choice(departments))
         for a in created
         if a.coverage == AidScheme.Coverage.DEPARTMENT
     )

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from accompaniment.catalogue.models import AidScheme, CatalogueCuration, Permanence, Structure
@@ -462,11 +463,11 @@ def test_aid_list_query_count_is_constant(fabrique, django_assert_num_queries, r
     for _ in range(rows):
         AidSchemeFactory(operator=operator, honour_loan=True)
     client = client_on(HOST)
-    # Tenant lookup, facet counts with the total, page, the page's operators.
-    with django_assert_num_queries(4):
+    # Tenant lookup, facet counts with the total, the page's ids, its rows, their operators.
+    with django_assert_num_queries(5):
         response = client.get("/aides/", {"q": "pret honneur", "nature": "honour_loan"})
     assert len(_titles(response)) == min(rows, 20)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get("/aides/")
 
 
@@ -477,6 +478,53 @@ def test_structure_list_query_count_is_constant(fabrique, django_assert_num_quer
         structure = StructureFactory(fabriques=[fabrique], commune=commune)
         OfferFactory(structure=structure, theme="training")
     client = client_on(HOST)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # tenant, facet counts, the page's ids, its rows
         response = client.get("/structures/", {"theme": "training"})
     assert len(_titles(response, "structures")) == min(rows, 20)
+
+
+# ------------------------------------------------------------------ facet columns and cache header
+def test_facet_columns_follow_every_write_at_once(fabrique):
+    """The facet counts read columns PostgreSQL derives from the arrays: an edit shows at once."""
+    aid = AidSchemeFactory(name="Prêt", stages=[Stage.FINANCING], situations=[])
+    response = _get("/aides/")
+    assert _count(response, "id_etape_financing") == 1
+    assert _count(response, "id_etape_creation") == 0
+    assert _count(response, "id_situation_rsa") == 1  # no condition on the situation: open to all
+    assert _count(response, "id_public_tous") == 1
+    aid.stages = [Stage.CREATION, Stage.POST_CREATION]
+    aid.situations = [Situation.STUDENT]
+    aid.save()
+    response = _get("/aides/")
+    assert _count(response, "id_etape_financing") == 0
+    assert _count(response, "id_etape_creation") == 1
+    assert _count(response, "id_etape_post_creation") == 1
+    assert _count(response, "id_situation_rsa") == 0
+    assert _count(response, "id_situation_student") == 1
+    assert _count(response, "id_public_tous") == 0
+    assert _titles(_get("/aides/", etape="post_creation")) == ["Prêt"]
+    assert _titles(_get("/aides/", situation="rsa")) == []
+
+
+def test_facet_counts_agree_with_the_arrays(fabrique):
+    """Every option's count is the number of visible aids whose arrays satisfy it."""
+    AidSchemeFactory(stages=[Stage.AWARENESS], situations=[Situation.RSA, Situation.JOB_SEEKER])
+    AidSchemeFactory(stages=[Stage.AWARENESS, Stage.CREATION], situations=[], requires_qpv_residence=True)
+    AidSchemeFactory(stages=[], situations=[Situation.OTHER], age_max=30)
+    response = _get("/aides/")
+    visible = aid_schemes_visible_in(fabrique)
+    for stage in Stage.values:
+        assert _count(response, f"id_etape_{stage}") == visible.filter(stages__contains=[stage]).count()
+    for situation in Situation.values:
+        expected = visible.filter(Q(situations=[]) | Q(situations__contains=[situation])).count()
+        assert _count(response, f"id_situation_{situation}") == expected
+    assert _count(response, "id_public_qpv") == 1
+    assert _count(response, "id_public_tous") == 0
+
+
+def test_the_cache_state_is_sent_as_a_header(fabrique, settings):
+    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 0
+    assert _get("/aides/")["X-Catalogue-Cache"] == "off"
+    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
+    assert _get("/structures/", q="rare")["X-Catalogue-Cache"] == "miss"
+    assert _get("/structures/", q="rare")["X-Catalogue-Cache"] == "hit"

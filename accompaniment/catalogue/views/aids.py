@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accompaniment.catalogue.filters import AidSchemeFilter
 from accompaniment.catalogue.models import AidScheme, Structure
-from accompaniment.catalogue.search import cached_region, search_page
+from accompaniment.catalogue.search import CACHE_HEADER, cached_region, search_page
 from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
 from fabrique.models import Organisation
 
@@ -51,10 +51,13 @@ def aid_list(request: HttpRequest) -> HttpResponse:
         template = "catalogue/_aid_results.html" if partial else "catalogue/_aid_search.html"
         return render_to_string(template, found.context(), request=request)
 
-    region = mark_safe(cached_region("aids", fabrique, request.GET, partial=partial, render=render_region))
+    region, cached = cached_region("aids", fabrique, request.GET, partial=partial, render=render_region)
     if partial:
-        return HttpResponse(region)
-    return render(request, "catalogue/aid_list.html", {"search_region": region})
+        response = HttpResponse(mark_safe(region))
+    else:
+        response = render(request, "catalogue/aid_list.html", {"search_region": mark_safe(region)})
+    response[CACHE_HEADER] = cached
+    return response
 
 
 @require_GET

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from accompaniment.catalogue.filters import StructureFilter
 from accompaniment.catalogue.models import Offer, Permanence, Structure
-from accompaniment.catalogue.search import cached_region, search_page
+from accompaniment.catalogue.search import CACHE_HEADER, cached_region, search_page
 from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
 
 CARD_FIELDS = ("name", "slug", "network", "description", "commune__name")
@@ -38,10 +38,13 @@ def structure_list(request: HttpRequest) -> HttpResponse:
         template = "catalogue/_structure_results.html" if partial else "catalogue/_structure_search.html"
         return render_to_string(template, found.context(), request=request)
 
-    region = mark_safe(cached_region("structures", fabrique, request.GET, partial=partial, render=render_region))
+    region, cached = cached_region("structures", fabrique, request.GET, partial=partial, render=render_region)
     if partial:
-        return HttpResponse(region)
-    return render(request, "catalogue/structure_list.html", {"search_region": region})
+        response = HttpResponse(mark_safe(region))
+    else:
+        response = render(request, "catalogue/structure_list.html", {"search_region": mark_safe(region)})
+    response[CACHE_HEADER] = cached
+    return response
 
 
 @require_GET
