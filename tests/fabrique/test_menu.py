@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
     [
         ("territory_staff", ["target_list", "catalogue:manage_curation"], ["catalogue:manage_structure_list"]),
         ("structure_manager", ["catalogue:manage_structure_list"], ["target_list"]),
-        ("advisor", [], ["target_list", "catalogue:manage_structure_list"]),
-        ("holder", [], ["target_list", "catalogue:manage_curation"]),
+        ("advisor", ["journeys:referral_list"], ["target_list", "journeys:my_journey"]),
+        ("holder", ["journeys:my_journey"], ["target_list", "journeys:caseload"]),
     ],
 )
 def test_the_menu_follows_the_roles_held_in_this_fabrique(personas, fabrique, persona, shown, hidden):
