@@ -88,7 +88,11 @@ class Holder(TenantOwnedModel):
     # QPV residence: from a verified address check when there is one, else as declared.
     address_check = models.ForeignKey(
         # A named reverse relation: the purge of old address checks must see this one.
-        "territories.AddressCheck", on_delete=models.SET_NULL, related_name="holders", null=True, blank=True
+        "territories.AddressCheck",
+        on_delete=models.SET_NULL,
+        related_name="holders",
+        null=True,
+        blank=True,
     )
     lives_in_qpv = models.BooleanField(_("habite un quartier prioritaire"), null=True, blank=True)
     qpv = models.ForeignKey("territories.QPV", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
