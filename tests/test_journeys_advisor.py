@@ -505,3 +505,30 @@ def test_project_is_unchanged_by_a_get(personas, mine):
     project = mine.projects.get()
     assert _get(personas.advisor, "journeys:project_transition", pk=project.pk).status_code == 200
     assert Project.objects.get(pk=project.pk).state == JourneyState.AWARENESS
+
+
+def test_the_file_opens_on_the_latest_entries_and_links_to_the_whole_history(fabrique, personas):
+    import datetime as _dt
+
+    from accompaniment.journeys.views.holder_file import TIMELINE_LATEST
+    from tests.factories import FollowUpFactory, holder_followed_by
+
+    holder = holder_followed_by(fabrique, personas.structure)
+    first_day = _dt.date(2025, 1, 1)
+    for day in range(TIMELINE_LATEST + 10):
+        FollowUpFactory(
+            holder=holder,
+            organisation=personas.structure,
+            occurred_on=first_day + _dt.timedelta(days=day),
+            summary=f"Entretien numéro {day}",
+        )
+    client = client_on("lille.localhost", personas.advisor)
+    url = reverse("journeys:holder_file", kwargs={"pk": holder.pk})
+    latest = client.get(url).content.decode()
+    assert f"Entretien numéro {TIMELINE_LATEST + 9}" in latest
+    assert "Entretien numéro 0<" not in latest
+    assert "Entretien numéro 9<" not in latest
+    assert "historique=complet" in latest
+    whole = client.get(url, {"historique": "complet"}).content.decode()
+    assert "Entretien numéro 0" in whole
+    assert "historique=complet" not in whole

@@ -27,7 +27,7 @@ from accompaniment.journeys.models.project import EXITS
 from fabrique.models import Fabrique, Membership, Organisation, User
 from territories.models import Place
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 QPV_CHOICES = (("oui", _("Habite un quartier prioritaire")), ("non", _("N'habite pas un quartier prioritaire")))
 SORT_CHOICES = (

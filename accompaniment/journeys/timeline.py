@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accompaniment.journeys.access import summary_readable_by
@@ -87,8 +87,14 @@ def _own(reader: Reader, lookup: str) -> Q | None:
     return Q(**{f"{lookup}__in": reader.organisation_ids})
 
 
+def _newest(rows: QuerySet[Any], limit: int | None, *order: str) -> QuerySet[Any]:
+    """The `limit` newest rows of a source (all of them without a limit)."""
+    rows = rows.order_by(*order)
+    return rows[:limit] if limit is not None else rows
+
+
 # ------------------------------------------------------------------------------ sources
-def followups(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def followups(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     readable = summary_readable_by(reader.organisation_ids) if reader.reads_notes and reader.organisation_ids else NEVER
     rows = (
         FollowUp.objects.filter(holder=holder)
@@ -101,6 +107,7 @@ def followups(holder: Holder, reader: Reader) -> list[TimelineEntry]:
             readable_next_step=_text_if(readable, "next_step"),
         )
     )
+    rows = _newest(rows, limit, "-occurred_on", "-pk")
     kinds = labels(FollowUp.Kind.choices)
     entries = []
     for row in rows:
@@ -109,8 +116,9 @@ def followups(holder: Holder, reader: Reader) -> list[TimelineEntry]:
     return entries
 
 
-def transitions(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def transitions(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     rows = StageTransition.objects.filter(project__holder=holder).select_related("project", "organisation", "by")
+    rows = _newest(rows, limit, "-at", "-pk")
     states = labels(JourneyState.choices)
     for row in rows:
         row.from_label = states.get(row.from_state, "")  # type: ignore[attr-defined]
@@ -118,7 +126,7 @@ def transitions(holder: Holder, reader: Reader) -> list[TimelineEntry]:
     return [TimelineEntry("transition", row.at, row) for row in rows]
 
 
-def referrals(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def referrals(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     sender, receiver = _own(reader, "from_organisation_id"), _own(reader, "to_organisation_id")
     involved = sender | receiver if sender is not None and receiver is not None else NEVER
     rows = (
@@ -130,6 +138,7 @@ def referrals(holder: Holder, reader: Reader) -> list[TimelineEntry]:
             readable_message=_text_if(involved, "message"),
         )
     )
+    rows = _newest(rows, limit, "-created_at", "-pk")
     needs, statuses = labels(Referral.Need.choices), labels(Referral.Status.choices)
     for row in rows:
         row.need_label = needs[row.need]  # type: ignore[attr-defined]
@@ -137,17 +146,18 @@ def referrals(holder: Holder, reader: Reader) -> list[TimelineEntry]:
     return [TimelineEntry("referral", row.created_at, row) for row in rows]
 
 
-def financing_requests(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def financing_requests(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     rows = FinancingRequest.objects.filter(project__holder=holder).select_related(
         "project", "organisation", "aid_scheme"
     )
+    rows = _newest(rows, limit, "-created_at", "-pk")
     statuses = labels(FinancingRequest.Status.choices)
     for row in rows:
         row.status_label = statuses[row.status]  # type: ignore[attr-defined]
     return [TimelineEntry("financing", row.created_at, row) for row in rows]
 
 
-def creations(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def creations(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     rows = CreationRecord.objects.filter(project__holder=holder).select_related("project", "organisation")
     forms = labels(LegalForm.choices)
     for row in rows:
@@ -155,7 +165,7 @@ def creations(holder: Holder, reader: Reader) -> list[TimelineEntry]:
     return [TimelineEntry("creation", _at_noon(row.created_on), row, date_only=True) for row in rows]
 
 
-def post_creation_checks(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def post_creation_checks(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     """Checks done, and those due that are not done yet (future ones are not events yet)."""
     today = timezone.localdate()
     rows = (
@@ -173,7 +183,7 @@ def post_creation_checks(holder: Holder, reader: Reader) -> list[TimelineEntry]:
     ]
 
 
-def walk_ins(holder: Holder, reader: Reader) -> list[TimelineEntry]:
+def walk_ins(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
     own = _own(reader, "organisation_id")
     rows = (
         WalkIn.objects.filter(holder=holder)
@@ -181,13 +191,14 @@ def walk_ins(holder: Holder, reader: Reader) -> list[TimelineEntry]:
         .defer("notes")
         .annotate(readable_notes=_text_if(own, "notes"))
     )
+    rows = _newest(rows, limit, "-occurred_at", "-pk")
     reasons = labels(Referral.Need.choices)
     for row in rows:
         row.reason_label = reasons[row.reason]  # type: ignore[attr-defined]
     return [TimelineEntry("walkin", row.occurred_at, row) for row in rows]
 
 
-Source = Callable[[Holder, Reader], list[TimelineEntry]]
+Source = Callable[[Holder, Reader, int | None], list[TimelineEntry]]
 SOURCES: list[Source] = [
     followups,
     transitions,
@@ -199,8 +210,14 @@ SOURCES: list[Source] = [
 ]
 
 
-def holder_timeline(holder: Holder, reader: Reader) -> list[TimelineEntry]:
-    """Every entry of every source, newest first (one query per source)."""
-    entries = [entry for source in SOURCES for entry in source(holder, reader)]
+def holder_timeline(holder: Holder, reader: Reader, *, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
+    """The `limit` newest entries of every source, newest first (one query per source), and
+    whether older ones were left out. Each source is cut at `limit` too, so a long file costs
+    no more than a short one (creations and checks are a handful per project: not cut)."""
+    # One more row per source tells whether anything older was left out.
+    fetch = limit + 1 if limit is not None else None
+    entries = [entry for source in SOURCES for entry in source(holder, reader, fetch)]
     entries.sort(key=lambda entry: (entry.at, entry.obj.pk), reverse=True)
-    return entries
+    if limit is None or len(entries) <= limit:
+        return entries, False
+    return entries[:limit], True

@@ -15,6 +15,9 @@ from accompaniment.journeys.timeline import Reader, holder_timeline
 from accompaniment.journeys.views.advisor_common import Viewer, caseload_required, viewer_for
 from fabrique.models import Organisation
 
+# The file opens on the latest entries; the whole history is one link away.
+TIMELINE_LATEST = 50
+
 
 def following_organisations(viewer: Viewer, links: list[SupportLink]) -> list[Organisation]:
     """The viewer's structures that follow this holder: the ones they may act for on the file."""
@@ -40,6 +43,8 @@ def holder_file(request: HttpRequest, pk: int) -> HttpResponse:
         if acting and project.available_transitions()
     }
     reader = Reader(organisation_ids=viewer.organisation_ids, reads_notes=bool(viewer.organisations))
+    whole_history = request.GET.get("historique") == "complet"
+    timeline, has_older = holder_timeline(holder, reader, limit=None if whole_history else TIMELINE_LATEST)
     return render(
         request,
         "journeys/advisor/holder_file.html",
@@ -52,7 +57,8 @@ def holder_file(request: HttpRequest, pk: int) -> HttpResponse:
             "project_rows": [(project, transition_forms.get(project.pk)) for project in project_list],
             "acting_organisations": acting,
             "can_act": bool(acting),
-            "timeline": holder_timeline(holder, reader),
+            "timeline": timeline,
+            "timeline_has_older": has_older,
             "reads_notes": reader.reads_notes,
             "my_link": next((link for link in links if link.organisation_id in {o.pk for o in acting}), None),
         },
