@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -87,7 +87,10 @@ def _own(reader: Reader, lookup: str) -> Q | None:
     return Q(**{f"{lookup}__in": reader.organisation_ids})
 
 
-def _newest(rows: QuerySet[Any], limit: int | None, *order: str) -> QuerySet[Any]:
+_Rows = TypeVar("_Rows", bound=QuerySet[Any])
+
+
+def _newest(rows: _Rows, limit: int | None, *order: str) -> _Rows:
     """The `limit` newest rows of a source (all of them without a limit)."""
     rows = rows.order_by(*order)
     return rows[:limit] if limit is not None else rows
