@@ -19,6 +19,7 @@ urlpatterns = [
     # aides/, structures/, quelle-aide-pour-moi/, gestion/…
     path("", include("accompaniment.catalogue.urls")),
     path("", include("accompaniment.journeys.urls")),
+    path("", include("accompaniment.appointments.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accompaniment",
     "accompaniment.catalogue",
     "accompaniment.journeys",
+    "accompaniment.appointments",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
     "address-checks-purge-orphans": {"task": "territories.address_checks_purge_orphans", "schedule": 60 * 60 * 24},
     "referrals-remind-unanswered": {"task": "journeys.referrals_remind_unanswered", "schedule": 60 * 60 * 24},
     "post-creation-checks-notify-due": {"task": "journeys.post_creation_checks_notify_due", "schedule": 60 * 60 * 24},
+    "appointment-reminders-send": {"task": "appointments.reminders_send", "schedule": 60 * 15},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
