@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accompaniment.appointments.models import Appointment
 from accompaniment.journeys.holders import support_link_ensure
 from accompaniment.journeys.models import (
     CreationRecord,
@@ -156,6 +157,10 @@ def _steps(state: str, left_from: str | None) -> list[StageStep]:
     ]
 
 
+# « Mon parcours » lists the next few; « Mes rendez-vous » has them all.
+UPCOMING_APPOINTMENTS = 5
+
+
 def holder_journey(holder: Holder) -> dict[str, Any]:
     """What « Mon parcours » shows: projects with their stage, next steps shared with the holder,
     the structures that follow them and their referents. A fixed number of queries."""
@@ -197,10 +202,16 @@ def holder_journey(holder: Holder) -> dict[str, Any]:
         .select_related("organisation", "referent")
         .order_by("organisation__name", "pk")
     )
+    upcoming = list(
+        Appointment.objects.filter(holder=holder, status=Appointment.Status.BOOKED, starts_at__gte=timezone.now())
+        .select_related("motive", "organisation", "place")
+        .order_by("starts_at", "pk")[:UPCOMING_APPOINTMENTS]
+    )
     return {
         "journeys": journeys,
         "general_next_steps": [f for f in shared_steps if f.project_id not in project_ids],
         "links": links,
+        "upcoming_appointments": upcoming,
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from accompaniment.appointments.models import Appointment
 from accompaniment.journeys.access import summary_readable_by
 from accompaniment.journeys.models import (
     CreationRecord,
@@ -201,6 +202,20 @@ def walk_ins(holder: Holder, reader: Reader, limit: int | None) -> list[Timeline
     return [TimelineEntry("walkin", row.occurred_at, row) for row in rows]
 
 
+def appointments(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
+    """Appointments with any structure (date, structure, motive, status: no note of the holder's)."""
+    rows = _newest(
+        Appointment.objects.filter(holder=holder).select_related("organisation", "motive", "place").defer("note"),
+        limit,
+        "-starts_at",
+        "-pk",
+    )
+    statuses = labels(Appointment.Status.choices)
+    for row in rows:
+        row.status_label = statuses[row.status]  # type: ignore[attr-defined]
+    return [TimelineEntry("appointment", row.starts_at, row) for row in rows]
+
+
 Source = Callable[[Holder, Reader, int | None], list[TimelineEntry]]
 SOURCES: list[Source] = [
     followups,
@@ -210,6 +225,7 @@ SOURCES: list[Source] = [
     creations,
     post_creation_checks,
     walk_ins,
+    appointments,
 ]
 
 

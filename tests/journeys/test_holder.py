@@ -222,8 +222,8 @@ def test_my_journey_query_count_does_not_grow_with_projects(
     client.get(JOURNEY)  # warm: the session and the file exist
 
     # tenant, session, user, staff two-factor check, role check, holder file (in a savepoint: 3),
-    # projects, shared next steps, referents
-    with django_assert_num_queries(11):
+    # projects, shared next steps, referents, upcoming appointments
+    with django_assert_num_queries(12):
         response = client.get(JOURNEY)
     assert text(response).count("Étape : Émergence de l'idée") == projects
 
