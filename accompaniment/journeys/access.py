@@ -64,3 +64,14 @@ def summary_readable_by(organisation_ids: QuerySet | list[int]) -> Q:
         holder_id=OuterRef("holder_id"), organisation_id__in=organisation_ids, shares_file=True
     )
     return Q(organisation_id__in=organisation_ids) | Q(Exists(author_shares), Exists(reader_shares), is_shared=True)
+
+
+def summary_readable_in_file(links: list[SupportLink], organisation_ids: list[int]) -> Q:
+    """`summary_readable_by` for the notes of one holder whose live links are known: the same
+    rule with the consents resolved from `links`, so the condition is plain ids (the correlated
+    EXISTS of the general form cost more than the rest of a holder's file)."""
+    sharing = {link.organisation_id for link in links if link.shares_file and link.ended_at is None}
+    condition = Q(organisation_id__in=organisation_ids)
+    if sharing & set(organisation_ids):
+        condition |= Q(is_shared=True, organisation_id__in=sorted(sharing))
+    return condition

@@ -6,7 +6,7 @@ entries are merged and sorted in Python. A new source (appointments, events) is 
 function in `SOURCES` and one more partial `templates/journeys/advisor/timeline/_<kind>.html`.
 
 What a reader may see is decided here, in SQL: a follow-up's summary and next step are only
-selected when `access.summary_readable_by` allows it (never for territory staff).
+selected when `access.summary_readable_in_file` allows it (never for territory staff).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F
 from django.utils import timezone
 
 from accompaniment.appointments.models import Appointment
-from accompaniment.journeys.access import summary_readable_by
+from accompaniment.journeys.access import summary_readable_in_file
 from accompaniment.journeys.models import (
     CreationRecord,
     FinancingRequest,
@@ -31,6 +31,7 @@ from accompaniment.journeys.models import (
     PostCreationCheck,
     Referral,
     StageTransition,
+    SupportLink,
     WalkIn,
 )
 
@@ -41,6 +42,8 @@ class Reader:
 
     organisation_ids: list[int] = field(default_factory=list)
     reads_notes: bool = True
+    # The holder's live links (their sharing consents decide which shared notes are readable).
+    file_links: list[SupportLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,11 @@ def _newest(rows: _Rows, limit: int | None, *order: str) -> _Rows:
 
 # ------------------------------------------------------------------------------ sources
 def followups(holder: Holder, reader: Reader, limit: int | None) -> list[TimelineEntry]:
-    readable = summary_readable_by(reader.organisation_ids) if reader.reads_notes and reader.organisation_ids else NEVER
+    readable = (
+        summary_readable_in_file(reader.file_links, reader.organisation_ids)
+        if reader.reads_notes and reader.organisation_ids
+        else NEVER
+    )
     rows = (
         FollowUp.objects.filter(holder=holder)
         .select_related("organisation", "place", "project")

@@ -212,6 +212,11 @@ class TestAccess:
         assert FollowUp.objects.filter(access.summary_readable_by(reader), pk=note.pk).exists() is readable
         author = [personas.structure.pk]
         assert FollowUp.objects.filter(access.summary_readable_by(author), pk=note.pk).exists()
+        # The one-file form gives the same answers.
+        links = list(SupportLink.objects.filter(holder=holder))
+        in_file = access.summary_readable_in_file(links, reader)
+        assert FollowUp.objects.filter(in_file, pk=note.pk).exists() is readable
+        assert FollowUp.objects.filter(access.summary_readable_in_file(links, author), pk=note.pk).exists()
 
 
 def test_factories_make_consistent_rows(fabrique):

@@ -42,7 +42,7 @@ def holder_file(request: HttpRequest, pk: int) -> HttpResponse:
         for project in project_list
         if acting and project.available_transitions()
     }
-    reader = Reader(organisation_ids=viewer.organisation_ids, reads_notes=bool(viewer.organisations))
+    reader = Reader(organisation_ids=viewer.organisation_ids, reads_notes=bool(viewer.organisations), file_links=links)
     whole_history = request.GET.get("historique") == "complet"
     timeline, has_older = holder_timeline(holder, reader, limit=None if whole_history else TIMELINE_LATEST)
     return render(
