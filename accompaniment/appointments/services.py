@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,8 +31,8 @@ from fabrique.jobs import job_enqueue_on_commit
 from fabrique.models import Fabrique, Membership
 
 EXCLUSION_VIOLATION = "23P01"
-DEADLOCK = "40P01"
-DEADLOCK_RETRIES = 3
+# First key of the advisory locks taken on an advisor's agenda (the second is the advisor's id).
+AGENDA_LOCK_NAMESPACE = 6_011
 MODE_TO_FOLLOW_UP_KIND = {
     LocationMode.PLACE: FollowUp.Kind.INTERVIEW,
     LocationMode.PHONE: FollowUp.Kind.PHONE,
@@ -153,24 +153,28 @@ def appointment_book(
         exclude=["fabrique", "organisation", "advisor", "holder", "motive", "place", "booked_by"],
         validate_constraints=False,
     )
-    for attempt in range(DEADLOCK_RETRIES + 1):
-        try:
-            with transaction.atomic():
-                appointment.save(force_insert=True)
-                _notify(appointment, "change" if rescheduled_from else "confirmation")
-        except IntegrityError as error:
-            if is_double_booking(error):
-                raise SlotTaken from None
-            raise
-        except OperationalError as error:
-            # Two inserts of overlapping ranges may each wait for the other while checking the
-            # constraint: PostgreSQL aborts one (deadlock). Its retry meets the winner: SlotTaken.
-            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_RETRIES:
-                raise
-            appointment.pk, appointment._state.adding = None, True
-        else:
-            return appointment
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        with transaction.atomic():
+            _lock_agenda(advisor_id)
+            appointment.save(force_insert=True)
+            _notify(appointment, "change" if rescheduled_from else "confirmation")
+    except IntegrityError as error:
+        if is_double_booking(error):
+            raise SlotTaken from None
+        raise
+    return appointment
+
+
+def _lock_agenda(advisor_id: int) -> None:
+    """Take the advisor's agenda lock until the transaction ends.
+
+    The exclusion constraint is what forbids a double booking; this lock only queues concurrent
+    bookings of one advisor. Without it, inserts of *overlapping but different* ranges wait for
+    each other while PostgreSQL checks the constraint and some abort as deadlocks (the booking
+    bench had 7 in 5 s with 8 threads on one advisor): an error page instead of « pris ».
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENDA_LOCK_NAMESPACE, advisor_id])
 
 
 def _locked(appointment: Appointment) -> Appointment:
