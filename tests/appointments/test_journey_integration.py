@@ -53,3 +53,13 @@ def test_an_appointment_alone_gives_no_other_structure_access_to_the_file(fabriq
     url = reverse("journeys:holder_file", kwargs={"pk": desk.holder.pk})
     assert client_on(HOST, personas.other_structure_advisor).get(url).status_code == 404
     assert not FollowUp.objects.filter(holder=desk.holder).exists()
+
+
+def test_a_place_page_leads_to_the_motives_received_there(fabrique, personas):
+    desk = make_desk(personas, fabrique)
+    client = client_on(HOST)
+    place_page = client.get(reverse("places:detail", kwargs={"slug": desk.place.slug})).content.decode()
+    start = reverse("appointments:start") + f"?lieu={desk.place.slug}"
+    assert start in place_page
+    assert "Premier accueil" in client.get(start).content.decode()
+    assert "Premier accueil" not in client.get(reverse("appointments:start"), {"lieu": "ailleurs"}).content.decode()

@@ -67,6 +67,9 @@ def start(request: HttpRequest) -> HttpResponse:
     structure_slug = request.GET.get("structure", "")[:120]
     if structure_slug:
         motives = motives.filter(organisation__structure__slug=structure_slug)
+    place_slug = request.GET.get("lieu", "")[:120]
+    if place_slug:  # from a place's page: the motives some advisor receives there
+        motives = motives.filter(ranges__place__slug=place_slug).distinct()
     by_structure = [
         (structure, list(items)) for structure, items in groupby(motives, key=lambda m: m.organisation.structure)
     ]
@@ -82,7 +85,12 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "appointments/start.html",
-        {"by_structure": by_structure, "form": form, "found": found, "structure_slug": structure_slug},
+        {
+            "by_structure": by_structure,
+            "form": form,
+            "found": found,
+            "narrowed": bool(structure_slug or place_slug),
+        },
     )
 
 
