@@ -3,11 +3,11 @@ database decides, even under 100 concurrent bookings), the lifecycle and its fol
 
 from __future__ import annotations
 
-import datetime
 import datetime as dt
 import itertools
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -378,32 +378,20 @@ def _connect_with_patience(deadline: float) -> None:
             time.sleep(0.02)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_100_concurrent_bookings_of_one_slot_one_wins_none_errors(personas, fabrique):
-    desk = make_desk(personas, fabrique)
-    slot = motive_slots(desk.motive, start_day=next_weekday(1), end_day=next_weekday(1))[0]
-    holders = [HolderFactory(fabrique=fabrique) for _ in range(CONCURRENT_BOOKINGS)]
+def _race(count: int, book: Callable[[int], object]) -> list[str]:
+    """Run `book(i)` for i in range(count) in as many threads, released together, each on its own
+    connection; return the outcomes: "booked", "taken" or "error: …"."""
     connection.close()  # leave the connections to the threads
     go = threading.Event()
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def book(index: int) -> None:
+    def run(index: int) -> None:
         outcome = "not run"
         try:
             go.wait(10)
             _connect_with_patience(time.monotonic() + 30)
-            services.appointment_book(
-                fabrique=fabrique,
-                holder=holders[index],
-                motive=desk.motive,
-                advisor_id=slot.advisor_id,
-                starts_at=slot.starts_at,
-                mode="place",
-                place_id=desk.place.pk,
-                by=personas.advisor if index % 2 else personas.holder,
-                on_behalf=bool(index % 2),  # half skip the slot check and meet the constraint directly
-            )
+            book(index)
             outcome = "booked"
         except services.SlotTaken:
             outcome = "taken"
@@ -414,14 +402,36 @@ def test_100_concurrent_bookings_of_one_slot_one_wins_none_errors(personas, fabr
             with lock:
                 outcomes.append(outcome)
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(CONCURRENT_BOOKINGS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     go.set()
     for thread in threads:
         thread.join(60)
-    errors = [o for o in outcomes if o.startswith("error") or o == "not run"]
-    assert errors == []
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_100_concurrent_bookings_of_one_slot_one_wins_none_errors(personas, fabrique):
+    desk = make_desk(personas, fabrique)
+    slot = motive_slots(desk.motive, start_day=next_weekday(1), end_day=next_weekday(1))[0]
+    holders = [HolderFactory(fabrique=fabrique) for _ in range(CONCURRENT_BOOKINGS)]
+
+    def book(index: int) -> object:
+        return services.appointment_book(
+            fabrique=fabrique,
+            holder=holders[index],
+            motive=desk.motive,
+            advisor_id=slot.advisor_id,
+            starts_at=slot.starts_at,
+            mode="place",
+            place_id=desk.place.pk,
+            by=personas.advisor if index % 2 else personas.holder,
+            on_behalf=bool(index % 2),  # half skip the slot check and meet the constraint directly
+        )
+
+    outcomes = _race(CONCURRENT_BOOKINGS, book)
+    assert [o for o in outcomes if o not in ("booked", "taken")] == []
     assert len(outcomes) == CONCURRENT_BOOKINGS
     assert outcomes.count("booked") == 1
     assert outcomes.count("taken") == CONCURRENT_BOOKINGS - 1
@@ -435,43 +445,21 @@ def test_concurrent_bookings_of_overlapping_times_never_error(personas, fabrique
     desk = make_desk(personas, fabrique)
     tuesday = next_weekday(1)
     holders = [HolderFactory(fabrique=fabrique) for _ in range(24)]
-    connection.close()
-    go = threading.Event()
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def book(index: int) -> None:
-        outcome = "not run"
-        try:
-            go.wait(10)
-            _connect_with_patience(time.monotonic() + 30)
-            services.appointment_book(
-                fabrique=fabrique,
-                holder=holders[index],
-                motive=desk.motive,
-                advisor_id=personas.advisor.pk,
-                starts_at=at(tuesday, 9, 0) + datetime.timedelta(minutes=5 * index),
-                mode="place",
-                place_id=desk.place.pk,
-                by=personas.advisor,
-                on_behalf=True,
-            )
-            outcome = "booked"
-        except services.SlotTaken:
-            outcome = "taken"
-        except Exception as error:
-            outcome = f"error: {error!r}"
-        finally:
-            connection.close()
-            with lock:
-                outcomes.append(outcome)
+    def book(index: int) -> object:
+        return services.appointment_book(
+            fabrique=fabrique,
+            holder=holders[index],
+            motive=desk.motive,
+            advisor_id=personas.advisor.pk,
+            starts_at=at(tuesday, 9, 0) + dt.timedelta(minutes=5 * index),
+            mode="place",
+            place_id=desk.place.pk,
+            by=personas.advisor,
+            on_behalf=True,
+        )
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(len(holders))]
-    for thread in threads:
-        thread.start()
-    go.set()
-    for thread in threads:
-        thread.join(60)
+    outcomes = _race(len(holders), book)
     assert [o for o in outcomes if o not in ("booked", "taken")] == []
     booked = list(Appointment.objects.filter(advisor=personas.advisor).order_by("starts_at"))
     # Whatever the order, each booking blocks the starts within 25 minutes of its own: 3 at least.
