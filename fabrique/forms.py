@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from fabrique.models import Fabrique, FabriqueTarget
+
+
+def form_add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's validation error shown on the form that called it (never a 500): errors on a
+    field the form has go to that field, the others to the form."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
 
 
 class FabriqueTargetForm(forms.ModelForm):

@@ -26,6 +26,7 @@ from accompaniment.catalogue.importing import ImportPolicy, catalogue_import
 from accompaniment.catalogue.models import AidScheme, Offer, Structure
 from accompaniment.catalogue.selectors import aid_schemes_reaching, structures_serving, with_curation
 from fabrique.access import fabrique_role_required
+from fabrique.forms import form_add_service_errors
 from fabrique.models import Fabrique, Membership, Role
 from fabrique.tenancy import get_current_fabrique_or_404
 from territories.models import Place
@@ -50,18 +51,6 @@ def managed_structures(user: Any, fabrique: Fabrique) -> QuerySet[Structure]:
 
 def _places_of(fabrique: Fabrique) -> QuerySet[Place]:
     return Place.objects.active().in_epcis(fabrique.perimeter.values_list("pk", flat=True)).order_by("name")
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    """A service's validation error shown on the form (never a 500)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 # -------------------------------------------------------------------------- structures
@@ -89,7 +78,7 @@ def structure_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 structure=Structure.objects.get(pk=structure.pk), values=values, siret=data["siret"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Fiche de la structure enregistrée."))
             return redirect("catalogue:manage_structure_edit", slug=structure.slug)
@@ -129,7 +118,7 @@ def offer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     places=data["places"],
                 )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Offre enregistrée."))
             return redirect("catalogue:manage_offer_list")
@@ -172,7 +161,7 @@ def aid_form(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                     coverage_areas={"coverage_fabriques": [fabrique]} if becomes_local else None,
                 )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Aide enregistrée."))
             return redirect("catalogue:manage_aid_list")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -53,15 +52,3 @@ def places_of(fabrique: Fabrique) -> QuerySet[Place]:
 
 def support_actors_serving(fabrique: Fabrique) -> QuerySet[Organisation]:
     return Organisation.objects.filter(fabriques=fabrique, kind=Organisation.Kind.SUPPORT_ACTOR).order_by("name")
-
-
-def apply_errors(form: Any, error: ValidationError) -> None:
-    """A service's validation error shown on the form (never a 500)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)

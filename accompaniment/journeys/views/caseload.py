@@ -17,7 +17,8 @@ from accompaniment.journeys.caseload import PAGE_SIZE, CaseloadFilterSet, caselo
 from accompaniment.journeys.forms_advisor import HolderRegisterForm, chosen_organisation
 from accompaniment.journeys.models import Holder, JourneyState, SupportLink
 from accompaniment.journeys.timeline import labels
-from accompaniment.journeys.views.advisor_common import advisor_required, apply_errors, caseload_required, viewer_for
+from accompaniment.journeys.views.advisor_common import advisor_required, caseload_required, viewer_for
+from fabrique.forms import form_add_service_errors
 from fabrique.models import Fabrique
 from territories.models import Commune
 
@@ -116,7 +117,7 @@ def holder_register(request: HttpRequest) -> HttpResponse:
                     **fields,
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(
                     request, _("Dossier créé : %(name)s est suivi par votre structure.") % {"name": holder.full_name}

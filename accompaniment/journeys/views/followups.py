@@ -12,8 +12,9 @@ from accompaniment.journeys import access
 from accompaniment.journeys.followups import followup_log, followup_next_step_done
 from accompaniment.journeys.forms_advisor import FollowUpForm, chosen_organisation
 from accompaniment.journeys.models import FollowUp, SupportLink
-from accompaniment.journeys.views.advisor_common import advisor_required, apply_errors, places_of, viewer_for
+from accompaniment.journeys.views.advisor_common import advisor_required, places_of, viewer_for
 from accompaniment.journeys.views.holder_file import following_organisations
+from fabrique.forms import form_add_service_errors
 
 
 @advisor_required
@@ -38,7 +39,7 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
                 holder=holder, organisation=chosen_organisation(form), author=request.user, **form.followup_fields()
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Action enregistrée dans le dossier de %(name)s.") % {"name": holder.full_name})
             return redirect("journeys:holder_file", pk=holder.pk)

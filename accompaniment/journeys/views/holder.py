@@ -33,6 +33,7 @@ from accompaniment.journeys.holders import holder_file_for_account
 from accompaniment.journeys.models import Holder, Project, SupportLink
 from accompaniment.journeys.projects import project_create
 from fabrique.access import fabrique_role_required
+from fabrique.forms import form_add_service_errors
 from fabrique.models import Role
 from fabrique.tenancy import get_current_fabrique_or_404
 
@@ -49,17 +50,6 @@ def _answers(request: HttpRequest) -> Answers | None:
     stored = request.session.get(QUESTIONNAIRE_SESSION_KEY)
     answers = Answers.from_session(stored.get("answers")) if isinstance(stored, dict) else None
     return answers if answers is not None and answers.commune_insee else None
-
-
-def _apply_errors(form: HolderProfileForm | HolderProjectForm, error: ValidationError) -> None:
-    """A service's validation error shown on the form (never a 500)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 @never_cache
@@ -104,7 +94,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 )
             holder_space.holder_profile_update(holder=holder, values=form.profile_values(), qpv_status=status)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Votre profil est enregistré."))
             if status is not None and status.fallback == "unavailable":
@@ -155,7 +145,7 @@ def project_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 holder_space.project_update(project=project, values=values)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Votre projet « %(title)s » est enregistré.") % {"title": values["title"]})
             return redirect("journeys:my_journey")

@@ -22,7 +22,8 @@ from accompaniment.journeys import outcomes as services
 from accompaniment.journeys.forms_coordination import CreationRecordForm, FinancingRequestForm, PostCreationCheckForm
 from accompaniment.journeys.models import CreationRecord, FinancingRequest, PostCreationCheck, Project, SupportLink
 from accompaniment.journeys.models.project import TRANSITIONS
-from accompaniment.journeys.views.referrals import acting_or_404, advisor_required, apply_errors
+from accompaniment.journeys.views.referrals import acting_or_404, advisor_required
+from fabrique.forms import form_add_service_errors
 from fabrique.models import Organisation
 
 # Checks shown as "à venir" this many days ahead.
@@ -68,7 +69,7 @@ def financing_create(request: HttpRequest, pk: int) -> HttpResponse:
                 values=form.cleaned_data,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Demande de financement enregistrée."))
             return redirect("journeys:creation_record", pk=project.pk)
@@ -100,7 +101,7 @@ def financing_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.financing_request_update(financing_request=financing, by=request.user, values=form.cleaned_data)
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Demande de financement mise à jour."))
             return redirect("journeys:financing_update", pk=financing.pk)
@@ -133,7 +134,7 @@ def creation_record(request: HttpRequest, pk: int) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, _("Création enregistrée ; les points de suivi sont programmés."))
                 return redirect("journeys:creation_record", pk=project.pk)
@@ -210,7 +211,7 @@ def check_update(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Point de suivi enregistré."))
             return redirect("journeys:check_list")

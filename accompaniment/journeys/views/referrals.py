@@ -23,6 +23,7 @@ from accompaniment.journeys.access import acting_organisations
 from accompaniment.journeys.forms_coordination import ReferralDeclineForm, ReferralFilter, ReferralForm
 from accompaniment.journeys.models import Holder, Referral
 from fabrique.access import fabrique_role_required
+from fabrique.forms import form_add_service_errors
 from fabrique.models import Fabrique, Organisation, Role
 
 advisor_required = fabrique_role_required(Role.ADVISOR, Role.STRUCTURE_MANAGER)
@@ -36,17 +37,6 @@ def acting_or_404(request: HttpRequest) -> tuple[Fabrique, list[Organisation]]:
     if not organisations:
         raise Http404
     return fabrique, organisations
-
-
-def apply_errors(form: Any, error: ValidationError) -> None:
-    """A service's validation error shown on the form (never a 500)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def with_overdue(queryset: Any) -> Any:
@@ -85,7 +75,7 @@ def referral_create(request: HttpRequest, pk: int) -> HttpResponse:
                 project=data["project"],
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -162,7 +152,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     services.referral_cancel(referral=referral, by=request.user)
             except ValidationError as error:
                 if action == "decline" and hasattr(error, "error_dict"):
-                    apply_errors(decline_form, error)  # shown beside the reason
+                    form_add_service_errors(decline_form, error)  # shown beside the reason
                 else:  # e.g. answered meanwhile: the page then shows the outcome
                     messages.error(request, " ".join(error.messages))
                     return redirect("journeys:referral_detail", pk=referral.pk)

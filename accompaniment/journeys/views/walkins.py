@@ -21,13 +21,13 @@ from accompaniment.journeys.forms_advisor import DATE_WIDGET, WalkInForm
 from accompaniment.journeys.models import Referral, SupportLink, WalkIn
 from accompaniment.journeys.timeline import labels
 from accompaniment.journeys.views.advisor_common import (
-    apply_errors,
     caseload_required,
     places_of,
     support_actors_serving,
     viewer_for,
 )
 from accompaniment.journeys.walkins import walkin_log
+from fabrique.forms import form_add_service_errors
 
 PAGE_SIZE = 50
 RECENT_DAYS = 7
@@ -124,7 +124,7 @@ def walkin_create(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Passage enregistré."))
             return redirect("journeys:walkin_list")
