@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,19 +19,12 @@ from accompaniment.journeys.holder_space import PROFILE_FIELDS, PROJECT_FIELDS
 from accompaniment.journeys.models import Holder, Project
 from accompaniment.vocabulary import Sector
 from fabrique.models import Fabrique
+from fabrique.perimeter import perimeter_communes, perimeter_qpvs
 from territories.models import QPV, AddressCheck, Commune
 
 QPV_YES, QPV_NO, QPV_UNKNOWN = "yes", "no", "unknown"
 # French numbers: 0X XX XX XX XX, or +33 X XX XX XX XX; spaces, dots and dashes allowed.
 PHONE = re.compile(r"^(?:0|\+33)[1-9]\d{8}$")
-
-
-def perimeter_communes(fabrique: Fabrique) -> QuerySet[Commune]:
-    return Commune.objects.in_epcis(fabrique.perimeter.values_list("pk", flat=True)).order_by("name", "insee")
-
-
-def perimeter_qpvs(fabrique: Fabrique) -> QuerySet[QPV]:
-    return QPV.objects.in_epcis(fabrique.perimeter.values_list("pk", flat=True)).order_by("name", "code")
 
 
 class _QpvChoiceField(forms.ModelChoiceField):

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -27,9 +26,9 @@ from accompaniment.appointments.tasks import appointment_event
 from accompaniment.appointments.views.booking import day_param
 from accompaniment.journeys.access import acting_organisations, holders_visible_to
 from fabrique.access import fabrique_role_required
-from fabrique.models import Fabrique, Role
+from fabrique.models import Role
+from fabrique.perimeter import perimeter_places
 from fabrique.tenancy import get_current_fabrique_or_404
-from territories.models import Place
 
 advisor_required = fabrique_role_required(Role.ADVISOR, Role.STRUCTURE_MANAGER)
 ALL = "tous"
@@ -38,10 +37,6 @@ OUTCOMES = {
     "no_show": services.appointment_mark_no_show,
     "excused": services.appointment_mark_excused,
 }
-
-
-def _places(fabrique: Fabrique) -> QuerySet[Place]:
-    return Place.objects.active().in_epcis(fabrique.perimeter.values_list("pk", flat=True)).order_by("name")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -77,7 +72,7 @@ def _agenda(request: HttpRequest, days: int, template: str) -> HttpResponse:
         advisor_id = next((u.pk for u in team if str(u.pk) == chosen), request.user.pk)
         appointments = appointments.filter(advisor_id=advisor_id)
         chosen = str(advisor_id)
-    places = list(_places(fabrique))
+    places = list(perimeter_places(fabrique))
     place_id = request.GET.get("lieu", "")
     if place_id and any(str(p.pk) == place_id for p in places):
         appointments = appointments.filter(place_id=int(place_id))
@@ -172,7 +167,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         initial["starts_at"] = timezone.localtime(suggested).strftime("%Y-%m-%dT%H:%M")
     except (ValueError, OverflowError, OSError):
         pass
-    form = RescheduleForm(request.POST or None, initial=initial, places=_places(fabrique))
+    form = RescheduleForm(request.POST or None, initial=initial, places=perimeter_places(fabrique))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -216,7 +211,7 @@ def book_for_holder(request: HttpRequest) -> HttpResponse:
         holders=holders_visible_to(request.user, fabrique),
         motives=usable_motives(request.user, fabrique),
         advisors=colleagues(organisations),
-        places=_places(fabrique),
+        places=perimeter_places(fabrique),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

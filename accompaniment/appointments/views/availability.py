@@ -23,10 +23,11 @@ from accompaniment.appointments.access import (
     usable_motives,
 )
 from accompaniment.appointments.forms import AbsenceForm, MotiveForm, RangeForm
-from accompaniment.appointments.views.agenda import _places, advisor_required
+from accompaniment.appointments.views.agenda import advisor_required
 from accompaniment.journeys.access import acting_organisations
 from fabrique.access import fabrique_role_required
 from fabrique.models import Role
+from fabrique.perimeter import perimeter_places
 from fabrique.tenancy import get_current_fabrique_or_404
 
 manager_required = fabrique_role_required(Role.STRUCTURE_MANAGER)
@@ -94,7 +95,7 @@ def range_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         organisations=organisations,
         advisors=editable_advisors(request.user, fabrique),
         motives=usable_motives(request.user, fabrique).order_by("organisation__name", "name"),
-        places=_places(fabrique),
+        places=perimeter_places(fabrique),
     )
     done = _save_or_delete(request, form, instance, _("Plage d'ouverture"))
     return done or render(request, "appointments/range_form.html", {"form": form, "instance": instance})

@@ -24,6 +24,7 @@ from accompaniment.appointments.slots import Slot, bookable_motives, first_slots
 from accompaniment.journeys.holders import holder_file_for_account
 from fabrique.access import fabrique_role_required
 from fabrique.models import Fabrique, Role, User
+from fabrique.perimeter import perimeter_places
 from fabrique.tenancy import get_current_fabrique_or_404
 from territories.models import Commune, Place
 
@@ -32,12 +33,7 @@ WEEK = 7
 
 
 def places_of(fabrique: Fabrique) -> dict[int, Place]:
-    return {
-        place.pk: place
-        for place in Place.objects.active()
-        .in_epcis(fabrique.perimeter.values_list("pk", flat=True))
-        .select_related("commune")
-    }
+    return {place.pk: place for place in perimeter_places(fabrique).select_related("commune")}
 
 
 def day_param(request: HttpRequest, name: str) -> dt.date:

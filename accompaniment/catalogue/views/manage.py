@@ -28,8 +28,8 @@ from accompaniment.catalogue.selectors import aid_schemes_reaching, structures_s
 from fabrique.access import fabrique_role_required
 from fabrique.forms import form_add_service_errors
 from fabrique.models import Fabrique, Membership, Role
+from fabrique.perimeter import perimeter_places
 from fabrique.tenancy import get_current_fabrique_or_404
-from territories.models import Place
 
 manager_required = fabrique_role_required(Role.STRUCTURE_MANAGER)
 territory_required = fabrique_role_required(Role.TERRITORY_STAFF)
@@ -47,10 +47,6 @@ def managed_structures(user: Any, fabrique: Fabrique) -> QuerySet[Structure]:
         user=user, role=Role.STRUCTURE_MANAGER, organisation_id=OuterRef("organisation_id")
     )
     return structures_serving(fabrique).filter(Exists(manages))
-
-
-def _places_of(fabrique: Fabrique) -> QuerySet[Place]:
-    return Place.objects.active().in_epcis(fabrique.perimeter.values_list("pk", flat=True)).order_by("name")
 
 
 # -------------------------------------------------------------------------- structures
@@ -104,7 +100,7 @@ def offer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     fabrique = get_current_fabrique_or_404(request)
     offer = get_object_or_404(_managed_offers(request, fabrique), pk=pk) if pk else None
     structures = managed_structures(request.user, fabrique)
-    form = OfferForm(request.POST or None, instance=offer, structures=structures, places=_places_of(fabrique))
+    form = OfferForm(request.POST or None, instance=offer, structures=structures, places=perimeter_places(fabrique))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         values = {name: data[name] for name in OfferForm.Meta.fields if name not in ("structure", "places")}

@@ -12,7 +12,6 @@ from accompaniment.journeys import access
 from fabrique.access import fabrique_role_required
 from fabrique.models import Fabrique, Organisation, Role
 from fabrique.tenancy import get_current_fabrique_or_404
-from territories.models import Place
 
 # Funder staff and holders get a 404 on every page of the advisors' side.
 caseload_required = fabrique_role_required(Role.ADVISOR, Role.STRUCTURE_MANAGER, Role.TERRITORY_STAFF)
@@ -44,10 +43,6 @@ def viewer_for(request: HttpRequest) -> Viewer:
         organisations=list(access.acting_organisations(request.user, fabrique)),
         is_territory_staff=access.is_territory_staff(request.user, fabrique),
     )
-
-
-def places_of(fabrique: Fabrique) -> QuerySet[Place]:
-    return Place.objects.active().filter(commune__epci__in=fabrique.perimeter.values("pk")).order_by("name")
 
 
 def support_actors_serving(fabrique: Fabrique) -> QuerySet[Organisation]:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,8 +19,7 @@ from accompaniment.journeys.models import Holder, JourneyState, SupportLink
 from accompaniment.journeys.timeline import labels
 from accompaniment.journeys.views.advisor_common import advisor_required, caseload_required, viewer_for
 from fabrique.forms import form_add_service_errors
-from fabrique.models import Fabrique
-from territories.models import Commune
+from fabrique.perimeter import perimeter_communes
 
 
 @caseload_required
@@ -52,10 +51,6 @@ def caseload(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _communes_of(fabrique: Fabrique) -> QuerySet[Commune]:
-    return Commune.objects.filter(epci__in=fabrique.perimeter.values("pk")).order_by("name")
-
-
 @advisor_required
 def holder_register(request: HttpRequest) -> HttpResponse:
     """Register a person; probable duplicates are shown first, with the offer to link instead."""
@@ -63,7 +58,7 @@ def holder_register(request: HttpRequest) -> HttpResponse:
     if not viewer.organisations:
         raise Http404
     form = HolderRegisterForm(
-        request.POST or None, communes=_communes_of(viewer.fabrique), organisations=viewer.organisations
+        request.POST or None, communes=perimeter_communes(viewer.fabrique), organisations=viewer.organisations
     )
     duplicates: list[Holder] = []
     if request.method == "POST" and form.is_valid():

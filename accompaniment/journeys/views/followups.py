@@ -12,9 +12,10 @@ from accompaniment.journeys import access
 from accompaniment.journeys.followups import followup_log, followup_next_step_done
 from accompaniment.journeys.forms_advisor import FollowUpForm, chosen_organisation
 from accompaniment.journeys.models import FollowUp, SupportLink
-from accompaniment.journeys.views.advisor_common import advisor_required, places_of, viewer_for
+from accompaniment.journeys.views.advisor_common import advisor_required, viewer_for
 from accompaniment.journeys.views.holder_file import following_organisations
 from fabrique.forms import form_add_service_errors
+from fabrique.perimeter import perimeter_places
 
 
 @advisor_required
@@ -29,7 +30,7 @@ def followup_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = FollowUpForm(
         request.POST or None,
         holder=holder,
-        places=places_of(viewer.fabrique),
+        places=perimeter_places(viewer.fabrique),
         organisations=acting,
         holder_agreed_sharing=agreed,
     )

@@ -22,12 +22,12 @@ from accompaniment.journeys.models import Referral, SupportLink, WalkIn
 from accompaniment.journeys.timeline import labels
 from accompaniment.journeys.views.advisor_common import (
     caseload_required,
-    places_of,
     support_actors_serving,
     viewer_for,
 )
 from accompaniment.journeys.walkins import walkin_log
 from fabrique.forms import form_add_service_errors
+from fabrique.perimeter import perimeter_places
 
 PAGE_SIZE = 50
 RECENT_DAYS = 7
@@ -50,7 +50,7 @@ def walkin_list(request: HttpRequest) -> HttpResponse:
     """Today's and the last days' walk-ins at the Fabrique's places (or the chosen dates)."""
     viewer = viewer_for(request)
     today = timezone.localdate()
-    form = WalkInFilterForm(request.GET or None, places=places_of(viewer.fabrique))
+    form = WalkInFilterForm(request.GET or None, places=perimeter_places(viewer.fabrique))
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     start = data.get("du") or today - datetime.timedelta(days=RECENT_DAYS)
     end = data.get("au") or today
@@ -104,7 +104,7 @@ def walkin_create(request: HttpRequest) -> HttpResponse:
     form = WalkInForm(
         request.POST or None,
         initial=initial,
-        places=places_of(viewer.fabrique),
+        places=perimeter_places(viewer.fabrique),
         holders=holders,
         actors=support_actors_serving(viewer.fabrique),
     )
