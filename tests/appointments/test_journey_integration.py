@@ -63,3 +63,15 @@ def test_a_place_page_leads_to_the_motives_received_there(fabrique, personas):
     assert start in place_page
     assert "Premier accueil" in client.get(start).content.decode()
     assert "Premier accueil" not in client.get(reverse("appointments:start"), {"lieu": "ailleurs"}).content.decode()
+
+
+def test_the_holder_file_offers_to_book_on_the_holders_behalf(fabrique, personas):
+    desk = make_desk(personas, fabrique)
+    SupportLink.objects.get_or_create(
+        holder=desk.holder, organisation=personas.structure, defaults={"origin": "holder"}
+    )
+    client = client_on(HOST, personas.advisor)
+    page = client.get(reverse("journeys:holder_file", kwargs={"pk": desk.holder.pk})).content.decode()
+    booking = reverse("appointments:agenda_new") + f"?porteur={desk.holder.pk}"
+    assert booking in page
+    assert client.get(booking).status_code == 200
