@@ -18,10 +18,26 @@ from fabrique.models import User
 from territories.models import Commune, Place
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# No appointment is booked further ahead (motives are bookable 366 days ahead at most).
+FURTHEST = dt.timedelta(days=2 * 366)
 
 
 def _datetime_widget() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def check_editor(form: forms.ModelForm, data: dict[str, Any], *, editor: Any, managed: QuerySet) -> None:
+    """Someone else's range or absence only in a structure the editor manages, for its staff."""
+    organisation, advisor = data.get("organisation"), data.get("advisor")
+    if organisation is None or advisor is None:
+        return
+    if advisor.pk != editor.pk and not managed.filter(pk=organisation.pk).exists():
+        form.add_error(
+            "organisation",
+            _("Vous ne gérez pas cette structure : vous n'y saisissez que vos propres disponibilités."),
+        )
+    elif not advisor.memberships.filter(organisation=organisation, is_active=True).exists():
+        form.add_error("advisor", _("Ce conseiller ne travaille pas pour cette structure."))
 
 
 class PeopleChoiceField(forms.ModelChoiceField):
@@ -64,9 +80,13 @@ class BookingForm(forms.Form):
 
     def clean_debut(self) -> dt.datetime:
         try:
-            return dt.datetime.fromtimestamp(self.cleaned_data["debut"], tz=dt.UTC)
+            value = dt.datetime.fromtimestamp(self.cleaned_data["debut"], tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValidationError(_("Ce créneau n'existe pas."), code="invalid") from None
+            value = None
+        # Far from any bookable slot (and from the calendar's ends, which overflow in local time).
+        if value is None or abs(value - timezone.now()) > FURTHEST:
+            raise ValidationError(_("Ce créneau n'existe pas."), code="invalid")
+        return value
 
 
 class ReasonForm(forms.Form):
@@ -90,6 +110,8 @@ class _AppointmentTimeForm(forms.Form):
         # Typed as Paris wall-clock time (the form field made it aware in the current zone).
         if value <= timezone.now():
             raise ValidationError(_("Choisissez une date à venir."), code="past")
+        if value > timezone.now() + FURTHEST:
+            raise ValidationError(_("Choisissez une date dans les deux ans à venir."), code="too_far")
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -192,9 +214,12 @@ class RangeForm(forms.ModelForm):
         advisors: QuerySet,
         motives: QuerySet,
         places: QuerySet,
+        editor: Any,
+        managed: QuerySet,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.editor, self.managed = editor, managed
         self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
         self.fields["organisation"].empty_label = None  # type: ignore[attr-defined]
         self.fields["advisor"].queryset = advisors  # type: ignore[attr-defined]
@@ -227,12 +252,7 @@ class RangeForm(forms.ModelForm):
         if organisation is not None:
             if any(motive.organisation_id != organisation.pk for motive in data.get("motives") or []):
                 self.add_error("motives", _("Choisissez des motifs de cette structure."))
-            advisor = data.get("advisor")
-            if (
-                advisor is not None
-                and not advisor.memberships.filter(organisation=organisation, is_active=True).exists()
-            ):
-                self.add_error("advisor", _("Ce conseiller ne travaille pas pour cette structure."))
+            check_editor(self, data, editor=self.editor, managed=self.managed)
         return data
 
 
@@ -244,8 +264,17 @@ class AbsenceForm(forms.ModelForm):
         fields = ["organisation", "advisor", "starts_at", "ends_at", "reason"]
         widgets = {"starts_at": _datetime_widget(), "ends_at": _datetime_widget()}
 
-    def __init__(self, *args: Any, organisations: QuerySet, advisors: QuerySet, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organisations: QuerySet,
+        advisors: QuerySet,
+        editor: Any,
+        managed: QuerySet,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.editor, self.managed = editor, managed
         self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
         self.fields["organisation"].empty_label = None  # type: ignore[attr-defined]
         self.fields["advisor"].queryset = advisors  # type: ignore[attr-defined]
@@ -256,4 +285,5 @@ class AbsenceForm(forms.ModelForm):
         data = super().clean() or {}
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", _("La fin de l'absence doit suivre son début."))
+        check_editor(self, data, editor=self.editor, managed=self.managed)
         return data

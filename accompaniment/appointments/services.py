@@ -349,6 +349,7 @@ def appointment_from_cancel_token(token: str, fabrique: Fabrique) -> Appointment
 def agenda_feed_renew(*, fabrique: Fabrique, advisor: Any) -> AgendaFeed:
     """A new secret feed address for the advisor; the old address stops working."""
     with transaction.atomic():
+        _lock_agenda(advisor.pk)  # two clicks at once: the second waits, then revokes the first's
         AgendaFeed.objects.active().for_fabrique(fabrique).filter(advisor=advisor).update(revoked_at=timezone.now())
         return AgendaFeed.objects.create(fabrique=fabrique, advisor=advisor)
 

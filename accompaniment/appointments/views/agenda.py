@@ -261,14 +261,25 @@ def feed(request: HttpRequest) -> HttpResponse:
 def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     """The advisor's appointments as a calendar. The secret token is the only key: no session."""
     fabrique = get_current_fabrique_or_404(request)
-    feed = AgendaFeed.objects.active().for_fabrique(fabrique).filter(token=token).first()
+    feed = (
+        AgendaFeed.objects.active()
+        .for_fabrique(fabrique)
+        .filter(token=token, advisor__is_active=True)
+        .select_related("advisor")
+        .first()
+    )
     if feed is None:
         raise Http404
     since = timezone.now() - dt.timedelta(days=30)
+    # Only the structures the advisor still works for: leaving one closes its appointments' names.
     appointments = (
         Appointment.objects.live()
         .for_fabrique(fabrique)
-        .filter(advisor_id=feed.advisor_id, starts_at__gte=since)
+        .filter(
+            advisor_id=feed.advisor_id,
+            organisation__in=acting_organisations(feed.advisor, fabrique),
+            starts_at__gte=since,
+        )
         .select_related("holder", "motive", "organisation", "place__commune")
         .order_by("starts_at")[:2000]
     )

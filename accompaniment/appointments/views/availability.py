@@ -96,6 +96,8 @@ def range_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         advisors=editable_advisors(request.user, fabrique),
         motives=usable_motives(request.user, fabrique).order_by("organisation__name", "name"),
         places=perimeter_places(fabrique),
+        editor=request.user,
+        managed=managed_organisations(request.user, fabrique),
     )
     done = _save_or_delete(request, form, instance, _("Plage d'ouverture"))
     return done or render(request, "appointments/range_form.html", {"form": form, "instance": instance})
@@ -111,6 +113,8 @@ def absence_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         initial={} if instance else {"advisor": request.user.pk},
         organisations=acting_organisations(request.user, fabrique),
         advisors=editable_advisors(request.user, fabrique),
+        editor=request.user,
+        managed=managed_organisations(request.user, fabrique),
     )
     done = _save_or_delete(request, form, instance, _("Absence"))
     return done or render(request, "appointments/absence_form.html", {"form": form, "instance": instance})

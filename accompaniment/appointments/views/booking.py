@@ -20,10 +20,10 @@ from accompaniment.appointments import services
 from accompaniment.appointments.access import holder_appointments
 from accompaniment.appointments.forms import BookingForm, FirstSlotForm, ReasonForm
 from accompaniment.appointments.models import Appointment, LocationMode
-from accompaniment.appointments.slots import Slot, bookable_motives, first_slots, motive_slots
+from accompaniment.appointments.slots import ADVISOR_ROLES, Slot, bookable_motives, first_slots, motive_slots
 from accompaniment.journeys.holders import holder_file_for_account
 from fabrique.access import fabrique_role_required
-from fabrique.models import Fabrique, Role, User
+from fabrique.models import Fabrique, Membership, Role, User
 from fabrique.perimeter import perimeter_places
 from fabrique.tenancy import get_current_fabrique_or_404
 from territories.models import Commune, Place
@@ -149,8 +149,18 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(reverse("appointments:mine") + f"#rdv-{appointment.pk}")
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     place_id, advisor_id = data.get("lieu") or 0, data.get("conseiller") or 0
-    place = Place.objects.filter(pk=place_id).select_related("commune").first() if place_id else None
-    advisor = User.objects.filter(pk=advisor_id).first()
+    # Only the motive's structure's advisors and the Fabrique's places: the ids come from the query string.
+    place = perimeter_places(fabrique).filter(pk=place_id).select_related("commune").first() if place_id else None
+    advisor = (
+        User.objects.filter(
+            pk=advisor_id,
+            memberships__in=Membership.objects.active().filter(
+                organisation_id=motive.organisation_id, role__in=ADVISOR_ROLES
+            ),
+        ).first()
+        if advisor_id
+        else None
+    )
     return render(
         request,
         "appointments/confirm.html",
