@@ -21,14 +21,38 @@ from territories.models import Commune, Place
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+MAX_FOLLOWUP_MINUTES = 24 * 60
+
+
+class _KnownOrganisationsIterator(forms.models.ModelChoiceIterator):
+    """The choices from the organisations already loaded: no query per rendered form."""
+
+    @property
+    def known(self) -> list[Organisation]:
+        return cast("OrganisationChoiceField", self.field).known
+
+    def __iter__(self) -> Any:
+        for organisation in self.known:
+            yield self.choice(organisation)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def __bool__(self) -> bool:
+        return bool(self.known)
 
 
 class OrganisationChoiceField(forms.ModelChoiceField):
-    """The structure the user acts for; shown only when they act for several."""
+    """The structure the user acts for; shown only when they act for several. The choices are
+    the given organisations (a form per project on a file: one query each was an N+1); the
+    posted value is still checked against them in SQL."""
 
-    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+    iterator = _KnownOrganisationsIterator
+
+    def __init__(self, organisations: list[Organisation], **kwargs: Any) -> None:
+        self.known = sorted(organisations, key=lambda organisation: (organisation.name, organisation.pk))
         super().__init__(
-            queryset=queryset,
+            queryset=Organisation.objects.filter(pk__in=[o.pk for o in organisations]).order_by("name"),
             label=_("Au nom de la structure"),
             empty_label=None,
             error_messages={"invalid_choice": _("Choisissez une de vos structures.")},
@@ -44,9 +68,7 @@ def _add_organisation_field(form: forms.BaseForm, organisations: list[Organisati
     """A select among `organisations` when there are several; otherwise the only one is implied."""
     form.organisations = organisations  # type: ignore[attr-defined]
     if len(organisations) > 1:
-        form.fields["organisation"] = OrganisationChoiceField(
-            queryset=Organisation.objects.filter(pk__in=[o.pk for o in organisations]).order_by("name")
-        )
+        form.fields["organisation"] = OrganisationChoiceField(organisations)
 
 
 def chosen_organisation(form: forms.BaseForm) -> Organisation:
@@ -121,7 +143,9 @@ class FollowUpForm(forms.ModelForm):
         widgets = {
             "occurred_on": DATE_WIDGET,
             "next_step_due": DATE_WIDGET,
-            "duration_minutes": forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 1440}),
+            "duration_minutes": forms.NumberInput(
+                attrs={"inputmode": "numeric", "min": 1, "max": MAX_FOLLOWUP_MINUTES}
+            ),
             "summary": forms.Textarea(attrs={"rows": 6}),
         }
 
@@ -157,6 +181,14 @@ class FollowUpForm(forms.ModelForm):
         self.fields["is_shared"].help_text = shared_help
         self.fields["is_shared"].label = _("Partager ce compte rendu avec les autres structures qui suivent le porteur")
         _add_organisation_field(self, organisations)
+
+    def clean_duration_minutes(self) -> int | None:
+        minutes: int | None = self.cleaned_data.get("duration_minutes")
+        if minutes is not None and minutes > MAX_FOLLOWUP_MINUTES:  # the database's followup_duration_plausible
+            raise forms.ValidationError(
+                _("Une action dure au plus 24 heures (%(minutes)s minutes).") % {"minutes": MAX_FOLLOWUP_MINUTES}
+            )
+        return minutes
 
     def clean_occurred_on(self) -> datetime.date:
         day: datetime.date = self.cleaned_data["occurred_on"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -103,10 +103,14 @@ def holder_file_for_account(user: Any, fabrique: Fabrique) -> Holder:
             unclaimed.user = user
             unclaimed.save(update_fields=["user", "updated_at"])
             return unclaimed
-        return Holder.objects.create(
-            fabrique=fabrique,
-            user=user,
-            email=user.email,
-            first_name=getattr(user, "first_name", "") or "",
-            last_name=getattr(user, "last_name", "") or "",
-        )
+        try:
+            with transaction.atomic():
+                return Holder.objects.create(
+                    fabrique=fabrique,
+                    user=user,
+                    email=user.email,
+                    first_name=getattr(user, "first_name", "") or "",
+                    last_name=getattr(user, "last_name", "") or "",
+                )
+        except IntegrityError:  # another first request of the account created it meanwhile
+            return Holder.objects.for_fabrique(fabrique).get(user=user)

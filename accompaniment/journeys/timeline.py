@@ -184,7 +184,9 @@ def post_creation_checks(holder: Holder, reader: Reader, limit: int | None) -> l
         .filter(Q(done_at__isnull=False) | Q(due_on__lte=today))
         .select_related("creation__project")
         .defer("notes")
-        .annotate(readable_notes=F("notes") if reader.reads_notes else Value("", output_field=CharField()))
+        # Like a follow-up summary, a check's observations stay with the structure that follows the
+        # business (the one that recorded the creation).
+        .annotate(readable_notes=_text_if(_own(reader, "creation__organisation_id"), "notes"))
     )
     return [
         TimelineEntry("check", row.done_at, row)
