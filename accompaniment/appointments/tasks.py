@@ -90,10 +90,30 @@ def _message(appointment: Appointment, kind: str) -> EmailMessage | None:
     return message
 
 
+def _advisor_message(appointment: Appointment) -> EmailMessage | None:
+    """The advisor learns that the holder cancelled (their slot is free again); the event leaves
+    their calendar. First name and initial only, as in the agenda feed."""
+    advisor = appointment.advisor
+    if not advisor.email or not advisor.is_active or appointment.cancelled_by_id == advisor.pk:
+        return None
+    context = {
+        "appointment": appointment,
+        "holder": appointment.holder,
+        "starts_at": timezone.localtime(appointment.starts_at),
+        "agenda_url": _portal_url(appointment, reverse("appointments:agenda_day")),
+    }
+    subject = render_to_string("appointments/email/advisor_cancelled_subject.txt", context).strip()
+    body = render_to_string("appointments/email/advisor_cancelled_body.txt", context)
+    message = EmailMessage(subject=subject, body=body, to=[advisor.email])
+    event = appointment_event(appointment, cancelled=True, with_holder=True)
+    message.attach("rendez-vous-annule.ics", ics.calendar([event], method="CANCEL"), "text/calendar; method=CANCEL")
+    return message
+
+
 def _load(pk: int) -> Appointment | None:
     return (
         Appointment.objects.select_related(
-            "fabrique", "holder", "motive", "organisation", "place__commune", "rescheduled_from__motive"
+            "fabrique", "holder", "advisor", "motive", "organisation", "place__commune", "rescheduled_from__motive"
         )
         .filter(pk=pk)
         .first()
@@ -102,18 +122,21 @@ def _load(pk: int) -> Appointment | None:
 
 @shared_task(name="appointments.notify", ignore_result=True)
 def appointment_notify(pk: int, kind: str) -> bool:
-    """Confirmation, change or cancellation e-mail; skipped when the appointment changed since."""
+    """Confirmation, change or cancellation e-mail (a cancellation the advisor did not make also
+    tells the advisor); skipped when the appointment changed since."""
     appointment = _load(pk)
     if appointment is None or kind not in KINDS:
         return False
     expected = Appointment.Status.CANCELLED if kind == "cancellation" else Appointment.Status.BOOKED
     if appointment.status != expected:
         return False
-    message = _message(appointment, kind)
-    if message is None:
-        return False
-    message.send()
-    return True
+    messages = [_message(appointment, kind)]
+    if kind == "cancellation":
+        messages.append(_advisor_message(appointment))
+    sent = [message for message in messages if message is not None]
+    for message in sent:
+        message.send()
+    return bool(sent)
 
 
 @shared_task(name="appointments.reminder_send", ignore_result=True)

@@ -152,3 +152,36 @@ def test_cancellation_e_mail_cancels_the_calendar_event(personas, fabrique, djan
     assert "/rendez-vous/annulation/" not in message.body
     # A confirmation that arrives after the cancellation is not sent.
     assert tasks.appointment_notify(appointment.pk, "confirmation") is False
+
+
+@pytest.mark.django_db
+def test_a_holder_cancellation_tells_the_advisor_and_frees_their_calendar(
+    personas, fabrique, django_capture_on_commit_callbacks
+):
+    from accompaniment.appointments.services import appointment_cancel
+
+    appointment = _due_appointment(personas, fabrique, hours_ahead=100)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=appointment, by=personas.holder, reason="Empêchement")
+    to_advisor = [m for m in mail.outbox if m.to == [personas.advisor.email]]
+    assert len(to_advisor) == 1
+    message = to_advisor[0]
+    assert message.subject.startswith("Rendez-vous annulé par le porteur")
+    assert "Empêchement" in message.body
+    holder = appointment.holder
+    assert f"{holder.first_name} {holder.last_name[:1]}." in message.body
+    assert holder.last_name not in message.body  # minimisation: the initial only
+    assert "METHOD:CANCEL" in message.attachments[0][1]
+    assert [m for m in mail.outbox if m.to == [holder.email]]  # the holder is told too
+
+
+@pytest.mark.django_db
+def test_an_advisor_cancelling_gets_no_mail_about_it(personas, fabrique, django_capture_on_commit_callbacks):
+    from accompaniment.appointments.services import appointment_cancel
+
+    appointment = _due_appointment(personas, fabrique, hours_ahead=100)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=appointment, by=personas.advisor, reason="Conseiller malade")
+    assert not [m for m in mail.outbox if m.to == [personas.advisor.email]]
