@@ -29,4 +29,5 @@ REGISTRY: list[TenantObjectView | NoTenantObject] = [
         "links of the logged-in holder's own file; a posted link id is looked up among them only (else 404)",
     ),
     NoTenantObject("journeys:my_data", "exports the logged-in holder's own file in the current Fabrique"),
+    NoTenantObject("journeys:erase", "erases the logged-in holder's own file in the current Fabrique"),
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.core.mail import EmailMessage
@@ -20,6 +21,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accompaniment.appointments import ics
 from accompaniment.appointments.models import Appointment, LocationMode
@@ -44,12 +46,18 @@ def appointment_location(appointment: Appointment) -> str:
     return str(appointment.get_mode_display())
 
 
+def holder_short_name(holder: Any) -> str:
+    """First name and initial (an erased file has neither)."""
+    if not holder.first_name:
+        return str(_("le porteur"))
+    return f"{holder.first_name} {holder.last_name[:1]}." if holder.last_name else holder.first_name
+
+
 def appointment_event(appointment: Appointment, *, cancelled: bool = False, with_holder: bool = False) -> ics.Event:
     structure = appointment.organisation.name
     summary = f"Rendez-vous — {appointment.motive.name} ({structure})"
     if with_holder:  # the advisor's feed: first name and initial only (minimisation)
-        holder = appointment.holder
-        summary = f"RDV {holder.first_name} {holder.last_name[:1]}. — {appointment.motive.name}"
+        summary = f"RDV {holder_short_name(appointment.holder)} — {appointment.motive.name}"
     return ics.Event(
         uid=f"rdv-{appointment.pk}@fabrique-entreprendre",
         starts_at=appointment.starts_at,
@@ -98,7 +106,7 @@ def _advisor_message(appointment: Appointment) -> EmailMessage | None:
         return None
     context = {
         "appointment": appointment,
-        "holder": appointment.holder,
+        "who": holder_short_name(appointment.holder),
         "starts_at": timezone.localtime(appointment.starts_at),
         "agenda_url": _portal_url(appointment, reverse("appointments:agenda_day")),
     }

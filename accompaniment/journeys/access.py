@@ -42,7 +42,8 @@ def is_territory_staff(user: Any, fabrique: Fabrique) -> bool:
 
 
 def holders_visible_to(user: Any, fabrique: Fabrique) -> HolderQuerySet:
-    holders: HolderQuerySet = Holder.objects.for_fabrique(fabrique)  # type: ignore[assignment]
+    # An erased file is anonymous statistics now: nobody opens it.
+    holders: HolderQuerySet = Holder.objects.for_fabrique(fabrique).filter(erased_at__isnull=True)  # type: ignore[assignment]
     if is_territory_staff(user, fabrique):
         return holders
     return holders.followed_by(acting_organisations(user, fabrique).values("pk"))

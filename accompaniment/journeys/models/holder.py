@@ -108,6 +108,8 @@ class Holder(TenantOwnedModel):
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+    # Erased at the holder's request: identity and free text gone, anonymous statistics kept.
+    erased_at = models.DateTimeField(_("effacé le"), null=True, blank=True)
 
     objects: ClassVar[Any] = HolderQuerySet.as_manager()
 

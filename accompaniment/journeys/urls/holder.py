@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern] = [
     path("mon-parcours/projets/<int:pk>/modifier/", holder.project_form, name="project_update"),
     path("mon-parcours/structures/", holder.my_structures, name="my_structures"),
     path("mon-parcours/mes-donnees/", holder.my_data, name="my_data"),
+    path("mon-parcours/effacer-mon-dossier/", holder.erase, name="erase"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,12 +18,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accompaniment.catalogue.matching import Answers
 from accompaniment.catalogue.views.questionnaire import SESSION_KEY as QUESTIONNAIRE_SESSION_KEY
 from accompaniment.journeys import holder_space
+from accompaniment.journeys.erasure import holder_file_erase
 from accompaniment.journeys.forms_holder import (
     HolderProfileForm,
     HolderProjectForm,
@@ -215,3 +218,24 @@ def my_data(request: HttpRequest) -> HttpResponse:
     filename = f"mes-donnees-fabrique-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class EraseConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_l("Je comprends que mon dossier sera effacé définitivement"),
+        error_messages={"required": _l("Cochez la case pour confirmer l'effacement.")},
+    )
+
+
+@never_cache
+@holder_required
+@require_http_methods(["GET", "POST"])
+def erase(request: HttpRequest) -> HttpResponse:
+    """Erase my file (right to erasure), after an explicit confirmation."""
+    holder = _holder(request)
+    form = EraseConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        holder_file_erase(holder, by=request.user)
+        messages.success(request, _("Votre dossier a été effacé. Votre compte reste ouvert."))
+        return redirect("home")
+    return render(request, "journeys/holder/erase.html", {"holder": holder, "form": form})
