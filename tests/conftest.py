@@ -18,6 +18,16 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_catalogue_search_state() -> None:
+    """Each test starts with no in-memory catalogue index nor parsed search text (query counts stay exact)."""
+    from accompaniment.catalogue.indexes import catalogue_indexes_clear
+    from accompaniment.catalogue.search import search_tsqueries_clear
+
+    catalogue_indexes_clear()
+    search_tsqueries_clear()
+
+
 @pytest.fixture
 def fabrique() -> Fabrique:
     return FabriqueFactory(name="Fabrique de Lille", slug="lille", host="lille.localhost")

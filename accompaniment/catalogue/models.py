@@ -15,6 +15,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, Q, Value, When
 from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from accompaniment.vocabulary import Audience, ProjectKind, Sector, Situation, Stage
@@ -334,3 +335,25 @@ class CatalogueCuration(TenantOwnedModel):
             ),
             models.CheckConstraint(condition=~Q(is_hidden=True, is_featured=True), name="curation_hidden_or_featured"),
         ]
+
+
+class CatalogueChange(models.Model):
+    """One row per transaction that wrote to a table the catalogue search reads.
+
+    Written by PostgreSQL triggers (migration 0003), never by Django: a write from the
+    services, the admin, an import, a shell or plain SQL is noted all the same. Rows appear
+    to other sessions when the writing transaction commits, so the count, range of ids and
+    statement total (`freshness.catalogue_fingerprint`) change exactly when there is something
+    new to see; `statements` also lets the writing transaction see its own writes.
+    """
+
+    xact = models.BigIntegerField(unique=True)
+    statements = models.PositiveIntegerField(db_default=1)
+    changed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("modification du catalogue")
+        verbose_name_plural = _("modifications du catalogue")
+
+    def __str__(self) -> str:
+        return f"{self.xact} ({self.changed_at:%Y-%m-%d %H:%M})"

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accompaniment.catalogue.freshness import catalogue_changed_here
 from accompaniment.catalogue.models import AidScheme, CatalogueCuration, Offer, Structure
-from accompaniment.catalogue.search import catalogue_search_invalidate
 from fabrique.models import Fabrique, Organisation
 from territories.models import EPCI, Commune, Department, Place, Region
 
@@ -67,7 +67,7 @@ def structure_create(
 
     Give `organisation` to attach an existing support-actor organisation (it is renamed).
     """
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     structure = Structure(**values)
     if organisation is None:
         organisation = Organisation(kind=Organisation.Kind.SUPPORT_ACTOR)
@@ -100,7 +100,7 @@ def structure_update(
     communes_served: Iterable[Commune] | None = None,
 ) -> bool:
     """Update `structure` (its organisation's name follows); whether anything changed."""
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     structure = Structure.objects.select_for_update().select_related("organisation").get(pk=structure.pk)
     organisation = structure.organisation
     changed = _assign(structure, values)
@@ -126,7 +126,7 @@ def structure_update(
 
 @transaction.atomic
 def offer_create(*, structure: Structure, values: Mapping[str, Any], places: Iterable[Place] = ()) -> Offer:
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     offer = Offer(structure=structure, **values)
     offer.full_clean()
     offer.save()
@@ -136,7 +136,7 @@ def offer_create(*, structure: Structure, values: Mapping[str, Any], places: Ite
 
 @transaction.atomic
 def offer_update(*, offer: Offer, values: Mapping[str, Any], places: Iterable[Place] | None = None) -> bool:
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     changed = _assign(offer, values)
     if changed:
         offer.full_clean()
@@ -185,7 +185,7 @@ def aid_scheme_create(
     coverage_areas: Mapping[str, Iterable[Any]] | None = None,
 ) -> AidScheme:
     """Create an aid. `coverage_areas` maps coverage_regions/departments/epcis/fabriques to objects."""
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     aid = AidScheme(**values)
     if not aid.slug:
         aid.slug = unique_slug(AidScheme, aid.name)
@@ -204,7 +204,7 @@ def aid_scheme_update(
     funders: Iterable[Organisation] | None = None,
     coverage_areas: Mapping[str, Iterable[Any]] | None = None,
 ) -> bool:
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     changed = _assign(aid_scheme, values)
     if changed:
         _validate_aid(aid_scheme)
@@ -244,7 +244,7 @@ def curation_set(
     featured: bool,
 ) -> CatalogueCuration | None:
     """Record what `fabrique` does with one entry; neither hidden nor featured removes the choice."""
-    transaction.on_commit(catalogue_search_invalidate)
+    transaction.on_commit(catalogue_changed_here)
     if (aid_scheme is None) == (structure is None):
         raise ValueError("curation_set takes either an aid scheme or a structure.")
     if hidden and featured:

@@ -151,14 +151,18 @@ CELERY_BEAT_SCHEDULE = {
     "referrals-remind-unanswered": {"task": "journeys.referrals_remind_unanswered", "schedule": 60 * 60 * 24},
     "post-creation-checks-notify-due": {"task": "journeys.post_creation_checks_notify_due", "schedule": 60 * 60 * 24},
     "appointment-reminders-send": {"task": "appointments.reminders_send", "schedule": 60 * 15},
+    "catalogue-changes-compact": {"task": "catalogue.changes_compact", "schedule": 60 * 60 * 24},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # Seconds the health check waits for the broker.
 BROKER_HEALTH_TIMEOUT = 1.0
 
-# Seconds a rendered catalogue search region is kept per query and portal (0: no cache).
-CATALOGUE_SEARCH_CACHE_SECONDS = env_int("CATALOGUE_SEARCH_CACHE_SECONDS", default=60)
+# Catalogue search (accompaniment/catalogue/indexes.py): how often a process asks PostgreSQL
+# whether the catalogue changed (ms; 0: before every search), and how many rendered search
+# regions each process keeps for the current catalogue (0: none).
+CATALOGUE_FRESHNESS_RECHECK_MS = env_int("CATALOGUE_FRESHNESS_RECHECK_MS", default=1000)
+CATALOGUE_SEARCH_CACHE_ENTRIES = env_int("CATALOGUE_SEARCH_CACHE_ENTRIES", default=500)
 
 # --- National address API (BAN), used to tell whether an address is in a QPV (territories.ban).
 BAN_URL = env_str("BAN_URL", "https://api-adresse.data.gouv.fr/search/")

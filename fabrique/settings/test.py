@@ -13,6 +13,8 @@ os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 # Fabriques are created per test: no host cache across tests (tests of the cache turn it on).
 os.environ.setdefault("FABRIQUE_HOST_CACHE_SECONDS", "0")
+# Tests write and read the catalogue in one process and one transaction: check before each search.
+os.environ.setdefault("CATALOGUE_FRESHNESS_RECHECK_MS", "0")
 
 from fabrique.settings.base import *  # noqa: F403
 from fabrique.settings.base import STORAGES

@@ -75,8 +75,8 @@ def territory(fabrique: Fabrique, other_fabrique: Fabrique) -> Territory:
 
 @pytest.fixture(autouse=True)
 def _no_search_cache(settings):
-    """Each request computes its page (the cache has its own test)."""
-    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 0
+    """Each request computes its page (the cache of rendered regions has its own tests)."""
+    settings.CATALOGUE_SEARCH_CACHE_ENTRIES = 0
 
 
 def _get(path: str, host: str = HOST, **params):
@@ -421,33 +421,38 @@ def test_national_portal(fabrique):
 
 
 # ------------------------------------------------------------------ cache
-def test_search_pages_are_cached_briefly_per_portal_and_query(
-    fabrique, other_fabrique, settings, django_assert_num_queries, monkeypatch
+def test_search_regions_are_kept_per_portal_and_query_and_any_write_shows_at_once(
+    fabrique, other_fabrique, settings, django_assert_num_queries
 ):
-    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
-    monkeypatch.setattr("accompaniment.catalogue.search.VERSION_RECHECK_SECONDS", 3600)
+    settings.CATALOGUE_SEARCH_CACHE_ENTRIES = 100
     AidSchemeFactory(name="Prêt d'honneur", honour_loan=True)
     AidSchemeFactory(name="Subvention")
     assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
-    AidSchemeFactory(name="Bourse")  # not through the services: shows once the cached page expires
-    assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
-    assert _titles(_get("/aides/", tri="nom")) == ["Bourse", "Prêt d'honneur", "Subvention"]
-    assert _titles(_get("/aides/", host=OTHER_HOST)) == ["Bourse", "Prêt d'honneur", "Subvention"]
+    assert _get("/aides/")["X-Catalogue-Cache"] == "hit"
+    assert _get("/aides/", tri="nom")["X-Catalogue-Cache"] == "miss"
+    assert _get("/aides/", host=OTHER_HOST)["X-Catalogue-Cache"] == "miss"
     # The htmx partial has its own entry.
-    partial = client_on(HOST).get("/aides/", {"tri": "nom"}, HTTP_HX_REQUEST="true").text
-    assert "<html" not in partial
-    assert 'id="nombre-resultats"' in partial
-    # A cached page: tenant lookup and cache read, nothing else.
+    partial = client_on(HOST).get("/aides/", {"tri": "nom"}, HTTP_HX_REQUEST="true")
+    assert partial["X-Catalogue-Cache"] == "miss"
+    assert "<html" not in partial.text
+    assert 'id="nombre-resultats"' in partial.text
+    # A kept region: the tenant lookup and the catalogue fingerprint, nothing else.
     with django_assert_num_queries(2):
         response = client_on(HOST).get("/aides/")
     assert "<html" in response.text
     assert response.text.count('role="search"') == 1
+    # Written without the services (a shell, the admin, SQL): shown at once all the same.
+    AidSchemeFactory(name="Bourse")
+    assert _titles(_get("/aides/")) == ["Bourse", "Prêt d'honneur", "Subvention"]
+    AidScheme.objects.filter(name="Subvention").update(name="Allocation")
+    assert _titles(_get("/aides/")) == ["Allocation", "Bourse", "Prêt d'honneur"]
+    assert _titles(_get("/aides/", host=OTHER_HOST)) == ["Allocation", "Bourse", "Prêt d'honneur"]
 
 
 def test_a_catalogue_write_shows_at_once_despite_the_cache(fabrique, settings, django_capture_on_commit_callbacks):
     from accompaniment.catalogue import services
 
-    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
+    settings.CATALOGUE_SEARCH_CACHE_ENTRIES = 100
     loan = AidSchemeFactory(name="Prêt d'honneur", honour_loan=True)
     AidSchemeFactory(name="Subvention")
     assert _titles(_get("/aides/")) == ["Prêt d'honneur", "Subvention"]
@@ -463,12 +468,20 @@ def test_aid_list_query_count_is_constant(fabrique, django_assert_num_queries, r
     for _ in range(rows):
         AidSchemeFactory(operator=operator, honour_loan=True)
     client = client_on(HOST)
-    # Tenant lookup, facet counts with the total, the page's ids, its rows, their operators.
-    with django_assert_num_queries(5):
+    # The first search after a change: tenant lookup, catalogue fingerprint, the search text's
+    # tsquery, the aid index, what this portal shows, the postings of "pret" and "honneur", the
+    # page's cards (with their operators).
+    with django_assert_num_queries(8):
         response = client.get("/aides/", {"q": "pret honneur", "nature": "honour_loan"})
     assert len(_titles(response)) == min(rows, 20)
-    with django_assert_num_queries(5):
-        client.get("/aides/")
+    # Then a search of known words whose cards are rendered: tenant lookup and fingerprint.
+    with django_assert_num_queries(2):
+        response = client.get("/aides/", {"q": "pret honneur", "nature": "honour_loan", "montant_min": ""})
+    assert len(_titles(response)) == min(rows, 20)
+    # Other filters over the same index, no card to render: tenant and fingerprint.
+    with django_assert_num_queries(2):
+        response = client.get("/aides/", {"nature": "grant", "tri": "recent"})
+    assert _titles(response) == []
 
 
 @pytest.mark.parametrize("rows", [1, 30])
@@ -478,8 +491,13 @@ def test_structure_list_query_count_is_constant(fabrique, django_assert_num_quer
         structure = StructureFactory(fabriques=[fabrique], commune=commune)
         OfferFactory(structure=structure, theme="training")
     client = client_on(HOST)
-    with django_assert_num_queries(4):  # tenant, facet counts, the page's ids, its rows
+    # Tenant, fingerprint, the structure index (structures, then their offers), this portal's
+    # structures, the page's cards.
+    with django_assert_num_queries(6):
         response = client.get("/structures/", {"theme": "training"})
+    assert len(_titles(response, "structures")) == min(rows, 20)
+    with django_assert_num_queries(2):
+        response = client.get("/structures/", {"theme": "training", "commune": ""})
     assert len(_titles(response, "structures")) == min(rows, 20)
 
 
@@ -523,8 +541,8 @@ def test_facet_counts_agree_with_the_arrays(fabrique):
 
 
 def test_the_cache_state_is_sent_as_a_header(fabrique, settings):
-    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 0
+    settings.CATALOGUE_SEARCH_CACHE_ENTRIES = 0
     assert _get("/aides/")["X-Catalogue-Cache"] == "off"
-    settings.CATALOGUE_SEARCH_CACHE_SECONDS = 60
+    settings.CATALOGUE_SEARCH_CACHE_ENTRIES = 100
     assert _get("/structures/", q="rare")["X-Catalogue-Cache"] == "miss"
     assert _get("/structures/", q="rare")["X-Catalogue-Cache"] == "hit"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accompaniment.catalogue.lru import LRU
 from accompaniment.vocabulary import ProjectKind, Sector, Situation, Stage
 
 if TYPE_CHECKING:
+    from django.forms import BoundField
+
     from accompaniment.catalogue.models import AidScheme
 
 register = template.Library()
@@ -114,3 +119,20 @@ def coverage_words(aid: AidScheme) -> str:
         return _("Intercommunalité : %s.") % ", ".join(names) if names else _("Une intercommunalité.")
     names = [fabrique.name for fabrique in aid.coverage_fabriques.all()]
     return _("Territoire de la Fabrique : %s.") % ", ".join(names) if names else _("Le territoire d'une Fabrique.")
+
+
+# Rendered search form fields, by form, field, value and errors: a field's markup depends on
+# nothing else, and Django renders each widget through its own template (a third of a search
+# page's rendering, for five fields whose values rarely change).
+_fields: LRU[tuple[Any, ...], SafeString] = LRU(1024)
+
+
+@register.simple_tag
+def search_field(field: BoundField) -> SafeString:
+    """`{% include "components/field.html" with field=field %}`, rendered once per value and errors."""
+    key = (type(field.form), field.name, repr(field.value()), str(field.errors), get_language())
+    html = _fields.get(key)
+    if html is None:
+        html = mark_safe(render_to_string("components/field.html", {"field": field}))
+        _fields.put(key, html)
+    return html

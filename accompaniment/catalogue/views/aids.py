@@ -7,7 +7,7 @@ without JavaScript it is an ordinary GET form.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accompaniment.catalogue.filters import AidSchemeFilter
+from accompaniment.catalogue.indexes import AIDS, CatalogueIndexes
 from accompaniment.catalogue.models import AidScheme, Structure
-from accompaniment.catalogue.search import CACHE_HEADER, cached_region, search_page
+from accompaniment.catalogue.search import CACHE_HEADER, Cards, cached_region, search_page
 from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
 from fabrique.models import Organisation
 
@@ -31,11 +32,15 @@ CARD_FIELDS = (
     "amount_max",
     "requires_qpv_residence",
     "is_illustrative",
-    "operator",
+    "operator__name",
 )
-# The operator's name, fetched for the page's rows only: joining it before the sort would
-# look it up for every match.
-OPERATOR_NAME = Prefetch("operator", queryset=Structure.objects.only("name"))
+
+
+def _card_rows() -> QuerySet[AidScheme]:
+    return AidScheme.objects.select_related("operator").only(*CARD_FIELDS)
+
+
+AID_CARDS = Cards(template="catalogue/_aid_card.html", name="aid", rows=_card_rows)
 
 
 @require_GET
@@ -43,11 +48,9 @@ def aid_list(request: HttpRequest) -> HttpResponse:
     fabrique = getattr(request, "fabrique", None)
     partial = bool(request.htmx)  # type: ignore[attr-defined]
 
-    def render_region() -> str:
-        filterset = AidSchemeFilter(request.GET, queryset=aid_schemes_visible_in(fabrique), fabrique=fabrique)
-        found = search_page(
-            filterset, rows=lambda qs: qs.only(*CARD_FIELDS).prefetch_related(OPERATOR_NAME), query=request.GET
-        )
+    def render_region(indexes: CatalogueIndexes) -> str:
+        filterset = AidSchemeFilter(request.GET)
+        found = search_page(AIDS, filterset, fabrique, query=request.GET, cards=AID_CARDS, indexes=indexes)
         template = "catalogue/_aid_results.html" if partial else "catalogue/_aid_search.html"
         return render_to_string(template, found.context(), request=request)
 

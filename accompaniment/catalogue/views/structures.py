@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -18,11 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accompaniment.catalogue.filters import StructureFilter
+from accompaniment.catalogue.indexes import STRUCTURES, CatalogueIndexes
 from accompaniment.catalogue.models import Offer, Permanence, Structure
-from accompaniment.catalogue.search import CACHE_HEADER, cached_region, search_page
+from accompaniment.catalogue.search import CACHE_HEADER, Cards, cached_region, search_page
 from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
 
 CARD_FIELDS = ("name", "slug", "network", "description", "commune__name")
+
+
+def _card_rows() -> QuerySet[Structure]:
+    return Structure.objects.select_related("commune").only(*CARD_FIELDS)
+
+
+STRUCTURE_CARDS = Cards(template="catalogue/_structure_card.html", name="structure", rows=_card_rows)
 
 
 @require_GET
@@ -30,11 +38,9 @@ def structure_list(request: HttpRequest) -> HttpResponse:
     fabrique = getattr(request, "fabrique", None)
     partial = bool(request.htmx)  # type: ignore[attr-defined]
 
-    def render_region() -> str:
-        filterset = StructureFilter(request.GET, queryset=structures_visible_in(fabrique), fabrique=fabrique)
-        found = search_page(
-            filterset, rows=lambda qs: qs.select_related("commune").only(*CARD_FIELDS), query=request.GET
-        )
+    def render_region(indexes: CatalogueIndexes) -> str:
+        filterset = StructureFilter(request.GET)
+        found = search_page(STRUCTURES, filterset, fabrique, query=request.GET, cards=STRUCTURE_CARDS, indexes=indexes)
         template = "catalogue/_structure_results.html" if partial else "catalogue/_structure_search.html"
         return render_to_string(template, found.context(), request=request)
 
