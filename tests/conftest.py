@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from fabrique.models import Fabrique, Membership, Organisation, Role, User
 from tests.factories import (
@@ -16,6 +17,11 @@ from tests.factories import (
     UserFactory,
     enrol_totp,
 )
+
+# Property tests are reproducible (derandomized: the same examples on every run and in CI) and
+# keep no example database in the work tree.
+hypothesis_settings.register_profile("fabrique", database=None, derandomize=True, deadline=None)
+hypothesis_settings.load_profile("fabrique")
 
 
 @pytest.fixture(autouse=True)

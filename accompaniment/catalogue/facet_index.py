@@ -39,12 +39,12 @@ from accompaniment.catalogue.tsquery import (
     Term,
     is_exact_without_positions,
     parse_tsquery,
-    positive_terms,
 )
 
 Mask = np.ndarray  # of bool, one per position
 # Relevance: a term in the name counts 1, in the summary 0.4, in the description 0.2 (PostgreSQL's
-# default weights for A, B, C, D); a term found in several fields counts each field once.
+# default weights for A, B, C, D); a term found in several fields counts each field once; the
+# terms of the query add up (see `TextPostings._score`).
 FIELD_WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 SCORE_STEPS = 10  # every score is a multiple of 0.1: exact as an integer of tenths
 
@@ -138,9 +138,8 @@ class TextPostings:
     def match(self, tsquery: str, ids: np.ndarray) -> TextMatch:
         """The positions matching `tsquery` (PostgreSQL's text form) and their relevance."""
         tree = parse_tsquery(tsquery)
-        scores = np.zeros(self.size, dtype=np.int32)
         if tree is None:  # only stop words: PostgreSQL matches nothing
-            return TextMatch(np.zeros(self.size, dtype=bool), scores)
+            return TextMatch(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.int32))
         exact = is_exact_without_positions(tree)
         if exact is None:
             mask = self._ids_matching_in_sql(tsquery, None, ids)
@@ -148,10 +147,21 @@ class TextPostings:
             mask = self._evaluate(tree)
             if not exact:
                 mask = self._ids_matching_in_sql(tsquery, np.flatnonzero(mask), ids)
-        for lexeme in dict.fromkeys(term.lexeme for term in positive_terms(tree)):
-            positions, term_scores = self.postings(lexeme)
-            scores[positions] += term_scores
-        return TextMatch(mask, scores)
+        return TextMatch(mask, self._score(tree))
+
+    def _score(self, node: Node) -> np.ndarray:
+        """Relevance in tenths: the terms' weighted fields added up; a phrase (a hyphenated
+        compound is one) counts as its best word; nothing under `!`."""
+        if isinstance(node, Term):
+            scores = np.zeros(self.size, dtype=np.int32)
+            positions, term_scores = self.postings(node.lexeme)
+            scores[positions] = term_scores
+            return scores
+        if isinstance(node, Not):
+            return np.zeros(self.size, dtype=np.int32)
+        if isinstance(node, Phrase):
+            return np.maximum(self._score(node.left), self._score(node.right))
+        return self._score(node.left) + self._score(node.right)
 
 
 @dataclass

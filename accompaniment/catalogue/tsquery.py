@@ -144,15 +144,6 @@ def parse_tsquery(text: str) -> Node | None:
     return tree
 
 
-def positive_terms(node: Node, *, negated: bool = False) -> list[Term]:
-    """The terms a match may contain (not under a `!`): what the relevance score counts."""
-    if isinstance(node, Term):
-        return [] if negated else [node]
-    if isinstance(node, Not):
-        return positive_terms(node.operand, negated=not negated)
-    return positive_terms(node.left, negated=negated) + positive_terms(node.right, negated=negated)
-
-
 def is_exact_without_positions(node: Node, *, negated: bool = False) -> bool | None:
     """Whether set operations on lexeme postings answer `node` exactly.
 

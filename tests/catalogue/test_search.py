@@ -104,6 +104,19 @@ def test_search_ignores_accents_plurals_and_stop_words(fabrique):
     assert _titles(_get("/aides/", q="garantie")) == []
 
 
+def test_search_box_operators_phrases_and_stop_words(fabrique):
+    AidSchemeFactory(name="Prêt d'honneur création", summary="Pour les créateurs.")
+    AidSchemeFactory(name="Garantie d'un prêt", summary="Sur l'honneur du dirigeant.")
+    AidSchemeFactory(name="Tiers-lieu solidaire", summary="Un atelier partagé.")
+    assert _titles(_get("/aides/", q="pret honneur")) == ["Prêt d'honneur création", "Garantie d'un prêt"]
+    assert _titles(_get("/aides/", q='"prêt d\'honneur"')) == ["Prêt d'honneur création"]
+    assert _titles(_get("/aides/", q="pret -garantie")) == ["Prêt d'honneur création"]
+    assert _titles(_get("/aides/", q="garantie or tiers-lieu")) == ["Garantie d'un prêt", "Tiers-lieu solidaire"]
+    only_stop_words = _get("/aides/", q="le la des")
+    assert _titles(only_stop_words) == []
+    assert "Aucune aide ne correspond à cette recherche" in html.unescape(only_stop_words.text)
+
+
 def test_search_ranks_the_name_above_the_description(fabrique):
     AidSchemeFactory(name="Aide au démarrage", summary="Complète un prêt d'honneur.")
     AidSchemeFactory(name="Prêt d'honneur solidaire", summary="Un prêt personnel.")
