@@ -106,6 +106,11 @@ class TextPostings:
                 self._held -= len(dropped)
         return found
 
+    def clear(self) -> None:
+        with self._lock:
+            self._postings.clear()
+            self._held = 0
+
     def _mask(self, positions: np.ndarray) -> Mask:
         mask = np.zeros(self.size, dtype=bool)
         mask[positions] = True

@@ -37,3 +37,7 @@ class LRU(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
