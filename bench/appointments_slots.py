@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import threading
@@ -37,17 +36,9 @@ def log(message: str) -> None:
 
 
 def setup_django() -> None:
-    from bench.database import prepare
+    from bench.database import setup_django_on_bench_database
 
-    database = prepare()
-    os.environ["DATABASE_URL"] = database.url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrique.settings.dev")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    log(f"database: {database.where}")
+    setup_django_on_bench_database()
 
 
 def ensure_data(threads: int):  # -> (motive, advisors, holders)

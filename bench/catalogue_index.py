@@ -19,7 +19,6 @@ Exit code 1 if a search's answer differs from the SQL baseline's total.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import sys
@@ -34,17 +33,9 @@ def log(message: str) -> None:
 
 
 def setup_django() -> None:
-    from bench.database import prepare
+    from bench.database import setup_django_on_bench_database
 
-    database = prepare()
-    os.environ["DATABASE_URL"] = database.url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrique.settings.dev")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    log(f"database: {database.where}")
+    setup_django_on_bench_database()
 
 
 def median_ms(run: Callable[[], object], rounds: int) -> float:

@@ -7,6 +7,7 @@ the server's `postgres` database, or else the main one, only to run CREATE DATAB
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -88,3 +89,17 @@ def prepare(*, fresh: bool = False) -> BenchDatabase:
     url = f"postgresql://postgres@{quote(socket_dir, safe='')}:{port}/{BENCH_DATABASE}"
     created = _ensure([f"postgresql://postgres@{quote(socket_dir, safe='')}:{port}/postgres"], fresh)
     return BenchDatabase(url=url, conninfo=url, where=f"embedded PostgreSQL, {url}", created=created)
+
+
+def setup_django_on_bench_database() -> BenchDatabase:
+    """For the standalone benchmarks: Django (dev settings) on the migrated bench database, in this process."""
+    database = prepare()
+    os.environ["DATABASE_URL"] = database.url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fabrique.settings.dev")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"database: {database.where}", file=sys.stderr, flush=True)
+    return database
