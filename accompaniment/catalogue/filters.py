@@ -12,6 +12,7 @@ never empties the other options of that group).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -131,7 +132,9 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     facet_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, data: QueryDict | None = None) -> None:
+    def __init__(self, data: QueryDict | None = None, *, communes: Sequence[tuple[str, str]] | None = None) -> None:
+        """`communes`: a Fabrique's communes as (INSEE code, label), offered as a list instead
+        of the INSEE code field of the national portal."""
         # Not django-filter's constructor: it deep-copies every filter for the instance, so that
         # they can filter a queryset. These never do (the index searches): they share the class's.
         self.is_bound = data is not None
@@ -140,6 +143,20 @@ class FacetedFilterSet(django_filters.FilterSet):
         self.request = None
         self.form_prefix = None
         self.filters = self.base_filters
+        self.communes = communes
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            form = super().form
+            if self.communes is not None:
+                form.fields["commune"] = forms.ChoiceField(
+                    label=_("Commune"),
+                    choices=[("", _("Toutes les communes du territoire")), *self.communes],
+                    required=False,
+                    error_messages={"invalid_choice": _("Choisissez une commune du territoire de la Fabrique.")},
+                )
+        return self._form
 
     @property
     def qs(self) -> QuerySet:

@@ -34,6 +34,7 @@ from accompaniment.catalogue.lru import LRU
 from accompaniment.catalogue.models import AidScheme, Offer, Structure, choice_bit
 from accompaniment.catalogue.selectors import aid_schemes_visible_in, structures_visible_in
 from accompaniment.vocabulary import Audience, Situation, Stage
+from fabrique.perimeter import perimeter_communes
 
 if TYPE_CHECKING:
     from fabrique.models import Fabrique
@@ -172,6 +173,7 @@ class CatalogueIndexes:
         self._indexes: dict[str, FacetIndex] = {}
         self._portals: LRU[tuple[str, int | None], PortalView] = LRU(256)
         self._masks: LRU[tuple[str, Hashable], Mask] = LRU(256)
+        self._communes: LRU[int, list[tuple[str, str]]] = LRU(256)
         self.regions: LRU[str, str] = LRU(region_entries)
         # Rendered result cards: (list, primary key, featured, language) → HTML.
         self.cards: LRU[tuple[str, int, bool, str], str] = LRU(CARD_ENTRIES)
@@ -198,6 +200,17 @@ class CatalogueIndexes:
             view = PortalView(visible=index.mask_of([pk for pk, _ in rows]), featured=index.mask_of(featured_ids))
             self._portals.put(key, view)
         return view
+
+    def communes(self, fabrique: Fabrique) -> list[tuple[str, str]]:
+        """The Fabrique's communes as (INSEE code, "Name (postcode)"), for the commune filter."""
+        found = self._communes.get(fabrique.pk)
+        if found is None:
+            found = [
+                (insee, f"{name} ({postcodes[0]})" if postcodes else name)
+                for insee, name, postcodes in perimeter_communes(fabrique).values_list("insee", "name", "postal_codes")
+            ]
+            self._communes.put(fabrique.pk, found)
+        return found
 
     def mask(self, kind: str, key: Hashable, condition: Callable[[], Q]) -> Mask:
         """The positions of the active entries satisfying `condition()` (SQL), kept under `key`."""

@@ -251,8 +251,17 @@ def test_commune_filter_keeps_aids_covering_it(fabrique, territory):
     )
     AidSchemeFactory(name="Fabrique", coverage=AidScheme.Coverage.FABRIQUE).coverage_fabriques.add(fabrique)
     assert _titles(_get("/aides/", commune="99901")) == ["Département", "Fabrique", "Ici", "Nationale"]
-    # A commune of another territory: only what reaches it (the national aid) among this portal's.
-    assert _titles(_get("/aides/", commune="99902")) == ["Nationale"]
+    # The Fabrique's communes are a list; a commune of another territory is refused, in French.
+    page = html.unescape(_get("/aides/").text)
+    assert '<select name="commune"' in page
+    assert '<option value="99901">Roubaix-test</option>' in page
+    assert "99902" not in page
+    elsewhere = html.unescape(_get("/aides/", commune="99902").text)
+    assert "Choisissez une commune du territoire de la Fabrique." in elsewhere
+    assert _titles(_get("/aides/", commune="99902")) == ["Département", "Fabrique", "Ici", "Nationale"]
+    # On the national portal, any commune by its INSEE code: what reaches it among national aids.
+    assert _titles(_get("/aides/", host=NATIONAL_HOST, commune="99902")) == ["Nationale"]
+    assert 'name="commune"' in _get("/aides/", host=NATIONAL_HOST).text
 
 
 def test_structure_facets(fabrique, territory):
@@ -481,10 +490,10 @@ def test_aid_list_query_count_is_constant(fabrique, django_assert_num_queries, r
     for _ in range(rows):
         AidSchemeFactory(operator=operator, honour_loan=True)
     client = client_on(HOST)
-    # The first search after a change: tenant lookup, catalogue fingerprint, the search text's
-    # tsquery, the aid index, what this portal shows, the postings of "pret" and "honneur", the
-    # page's cards (with their operators).
-    with django_assert_num_queries(8):
+    # The first search after a change: tenant lookup, catalogue fingerprint, the portal's communes
+    # (the commune list), the search text's tsquery, the aid index, what this portal shows, the
+    # postings of "pret" and "honneur", the page's cards (with their operators).
+    with django_assert_num_queries(9):
         response = client.get("/aides/", {"q": "pret honneur", "nature": "honour_loan"})
     assert len(_titles(response)) == min(rows, 20)
     # Then a search of known words whose cards are rendered: tenant lookup and fingerprint.
@@ -504,9 +513,9 @@ def test_structure_list_query_count_is_constant(fabrique, django_assert_num_quer
         structure = StructureFactory(fabriques=[fabrique], commune=commune)
         OfferFactory(structure=structure, theme="training")
     client = client_on(HOST)
-    # Tenant, fingerprint, the structure index (structures, then their offers), this portal's
-    # structures, the page's cards.
-    with django_assert_num_queries(6):
+    # Tenant, fingerprint, the portal's communes, the structure index (structures, then their
+    # offers), this portal's structures, the page's cards.
+    with django_assert_num_queries(7):
         response = client.get("/structures/", {"theme": "training"})
     assert len(_titles(response, "structures")) == min(rows, 20)
     with django_assert_num_queries(2):

@@ -130,7 +130,8 @@ _fields: LRU[tuple[Any, ...], SafeString] = LRU(1024)
 @register.simple_tag
 def search_field(field: BoundField) -> SafeString:
     """`{% include "components/field.html" with field=field %}`, rendered once per value and errors."""
-    key = (type(field.form), field.name, repr(field.value()), str(field.errors), get_language())
+    choices = tuple(getattr(field.field, "choices", ()))  # a Fabrique's communes
+    key = (type(field.form), field.name, repr(field.value()), str(field.errors), choices, get_language())
     html = _fields.get(key)
     if html is None:
         html = mark_safe(render_to_string("components/field.html", {"field": field}))

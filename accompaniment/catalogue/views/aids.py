@@ -49,7 +49,8 @@ def aid_list(request: HttpRequest) -> HttpResponse:
     partial = bool(request.htmx)  # type: ignore[attr-defined]
 
     def render_region(indexes: CatalogueIndexes) -> str:
-        filterset = AidSchemeFilter(request.GET)
+        communes = indexes.communes(fabrique) if fabrique is not None else None
+        filterset = AidSchemeFilter(request.GET, communes=communes)
         found = search_page(AIDS, filterset, fabrique, query=request.GET, cards=AID_CARDS, indexes=indexes)
         template = "catalogue/_aid_results.html" if partial else "catalogue/_aid_search.html"
         return render_to_string(template, found.context(), request=request)

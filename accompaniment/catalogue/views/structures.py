@@ -39,7 +39,8 @@ def structure_list(request: HttpRequest) -> HttpResponse:
     partial = bool(request.htmx)  # type: ignore[attr-defined]
 
     def render_region(indexes: CatalogueIndexes) -> str:
-        filterset = StructureFilter(request.GET)
+        communes = indexes.communes(fabrique) if fabrique is not None else None
+        filterset = StructureFilter(request.GET, communes=communes)
         found = search_page(STRUCTURES, filterset, fabrique, query=request.GET, cards=STRUCTURE_CARDS, indexes=indexes)
         template = "catalogue/_structure_results.html" if partial else "catalogue/_structure_search.html"
         return render_to_string(template, found.context(), request=request)
