@@ -67,11 +67,25 @@ class TextPostings:
     Bounded: beyond `max_postings` entries in all, the least recently used lexemes are dropped.
     """
 
-    def __init__(self, table: str, to_positions: Callable[[np.ndarray], np.ndarray], size: int, max_postings: int):
+    def __init__(
+        self,
+        table: str,
+        to_positions: Callable[[np.ndarray], np.ndarray],
+        size: int,
+        max_postings: int,
+        *,
+        document_sql: str = "search_vector",
+        extra_sources: Sequence[tuple[str, str]] = (),
+    ):
+        """`extra_sources`: other tables whose `search_vector` belongs to the entry named by a key
+        column (a structure's offers); `document_sql`: the entry's whole document as one tsvector,
+        for what only PostgreSQL can answer."""
         self.table = connection.ops.quote_name(table)
         self.to_positions = to_positions
         self.size = size
         self.max_postings = max_postings
+        self.document_sql = document_sql
+        self.extra_sources = [(connection.ops.quote_name(t), connection.ops.quote_name(k)) for t, k in extra_sources]
         self._postings: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
@@ -87,17 +101,25 @@ class TextPostings:
             f"CASE WHEN search_vector @@ %s::tsquery THEN {round(weight * SCORE_STEPS)} ELSE 0 END"
             for weight in FIELD_WEIGHTS.values()
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, {score} FROM {self.table} WHERE is_active AND search_vector @@ %s::tsquery",
-                [*(_quoted_lexeme(lexeme, weight) for weight in FIELD_WEIGHTS), _quoted_lexeme(lexeme)],
+        params = [*(_quoted_lexeme(lexeme, weight) for weight in FIELD_WEIGHTS), _quoted_lexeme(lexeme)]
+        # The entry's own fields, plus its best matching row of each other source.
+        sql = f"SELECT id, {score} FROM {self.table} WHERE is_active AND search_vector @@ %s::tsquery"
+        for table, key in self.extra_sources:
+            sql += (
+                f" UNION ALL SELECT {key}, max({score}) FROM {table}"
+                f" WHERE is_active AND search_vector @@ %s::tsquery GROUP BY {key}"
             )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params * (1 + len(self.extra_sources)))
             rows = cursor.fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        scores = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
+        row_scores = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
         positions = self.to_positions(ids)
         keep = positions >= 0
-        found = (positions[keep], scores[keep])
+        totals = np.zeros(self.size, dtype=np.int32)
+        np.add.at(totals, positions[keep], row_scores[keep])
+        held = np.flatnonzero(totals)
+        found = (held, totals[held])
         with self._lock:
             self._postings[lexeme] = found
             self._held += len(found[0])
@@ -129,7 +151,7 @@ class TextPostings:
 
     def _ids_matching_in_sql(self, tsquery: str, candidates: np.ndarray | None, ids: np.ndarray) -> Mask:
         """PostgreSQL's own answer, for what set operations cannot settle (phrases, suffixes)."""
-        sql = f"SELECT id FROM {self.table} WHERE is_active AND search_vector @@ %s::tsquery"
+        sql = f"SELECT id FROM {self.table} WHERE is_active AND ({self.document_sql}) @@ %s::tsquery"
         params: list[Any] = [tsquery]
         if candidates is not None:
             sql += " AND id = ANY(%s)"
@@ -179,13 +201,22 @@ class FacetIndex:
     columns: dict[str, np.ndarray]  # other values filters compare (amounts…), one per position
     text: TextPostings = field(init=False)
     table: str = ""
+    document_sql: str = "search_vector"
+    extra_text_sources: tuple[tuple[str, str], ...] = ()
     max_postings: int = 2_000_000
 
     def __post_init__(self) -> None:
         self.size = len(self.ids)
         self._sorted = np.argsort(self.ids, kind="stable")
         self._sorted_ids = self.ids[self._sorted]
-        self.text = TextPostings(self.table, self.positions_of, self.size, self.max_postings)
+        self.text = TextPostings(
+            self.table,
+            self.positions_of,
+            self.size,
+            self.max_postings,
+            document_sql=self.document_sql,
+            extra_sources=self.extra_text_sources,
+        )
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
         """The positions of these primary keys; -1 for those not in the index."""

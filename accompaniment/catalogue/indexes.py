@@ -119,6 +119,14 @@ def build_aid_index() -> FacetIndex:
     )
 
 
+# A structure's searchable document: its own vector and its active offers' (the aggregate
+# `catalogue_tsvector_agg` is `||` over rows, migration 0004).
+STRUCTURE_DOCUMENT_SQL = (
+    "search_vector || coalesce((SELECT catalogue_tsvector_agg(o.search_vector) FROM catalogue_offer o"
+    " WHERE o.structure_id = catalogue_structure.id AND o.is_active), ''::tsvector)"
+)
+
+
 def build_structure_index() -> FacetIndex:
     """Every active structure, in name order, with the masks of the /structures/ facets (from their active offers)."""
     rows = _rows(
@@ -135,6 +143,8 @@ def build_structure_index() -> FacetIndex:
         orders={"recent": _recent_order(ids, updated)},
         columns={},
         table=Structure._meta.db_table,
+        document_sql=STRUCTURE_DOCUMENT_SQL,
+        extra_text_sources=((Offer._meta.db_table, "structure_id"),),
     )
     themes = {theme: np.zeros(index.size, dtype=bool) for theme in Offer.Theme.values}
     stages = {stage: np.zeros(index.size, dtype=bool) for stage in Stage.values}

@@ -151,11 +151,19 @@ class Offer(models.Model):
     cost_details = models.CharField(_("coût"), max_length=200, blank=True)
     how_to_access = models.TextField(_("comment en bénéficier"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The structure search finds a structure by its active offers' words too (`indexes.py`).
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("offre de service")
         verbose_name_plural = _("offres de service")
         ordering = ["structure", "title"]
+        indexes = [GinIndex(fields=["search_vector"], name="offer_search_gin")]
 
     def __str__(self) -> str:
         return self.title

@@ -127,8 +127,16 @@ def test_structure_search(fabrique):
     StructureFactory(
         name="Boutique de gestion", description="Accompagne les créateurs d'entreprise.", fabriques=[fabrique]
     )
-    StructureFactory(name="Couveuse", description="Hébergement des projets.", fabriques=[fabrique])
+    couveuse = StructureFactory(name="Couveuse", description="Hébergement des projets.", fabriques=[fabrique])
     assert _titles(_get("/structures/", q="createur"), "structures") == ["Boutique de gestion"]
+    # Found by what it offers too, while the offer is active.
+    offer = OfferFactory(structure=couveuse, title="Ateliers du mardi", description="Tester son activité en couveuse.")
+    assert _titles(_get("/structures/", q="atelier"), "structures") == ["Couveuse"]
+    assert _titles(_get("/structures/", q="couveuse tester"), "structures") == ["Couveuse"]
+    assert _titles(_get("/structures/", q='"ateliers du mardi"'), "structures") == ["Couveuse"]
+    offer.is_active = False
+    offer.save()
+    assert _titles(_get("/structures/", q="atelier"), "structures") == []
 
 
 # ------------------------------------------------------------------ coverage and curation
