@@ -21,6 +21,7 @@ An index never changes once built: `indexes.py` builds a new one when the catalo
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,9 +38,13 @@ from accompaniment.catalogue.tsquery import (
     Or,
     Phrase,
     Term,
+    TsqueryParseError,
     is_exact_without_positions,
+    lexemes_of,
     parse_tsquery,
 )
+
+logger = logging.getLogger(__name__)
 
 Mask = np.ndarray  # of bool, one per position
 # Relevance: a term in the name counts 1, in the summary 0.4, in the description 0.2 (PostgreSQL's
@@ -70,8 +75,8 @@ class TextPostings:
     def __init__(
         self,
         table: str,
+        ids: np.ndarray,
         to_positions: Callable[[np.ndarray], np.ndarray],
-        size: int,
         max_postings: int,
         *,
         document_sql: str = "search_vector",
@@ -81,8 +86,9 @@ class TextPostings:
         column (a structure's offers); `document_sql`: the entry's whole document as one tsvector,
         for what only PostgreSQL can answer."""
         self.table = connection.ops.quote_name(table)
+        self.ids = ids  # position → primary key
+        self.size = len(ids)
         self.to_positions = to_positions
-        self.size = size
         self.max_postings = max_postings
         self.document_sql = document_sql
         self.extra_sources = [(connection.ops.quote_name(t), connection.ops.quote_name(k)) for t, k in extra_sources]
@@ -91,38 +97,60 @@ class TextPostings:
         self._lock = threading.Lock()
 
     def postings(self, lexeme: str) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, score in tenths) of the entries whose vector holds `lexeme`."""
+        """(positions, score in tenths) of the entries whose document holds `lexeme`."""
         with self._lock:
             found = self._postings.get(lexeme)
             if found is not None:
                 self._postings.move_to_end(lexeme)
                 return found
+        return self.load([lexeme])[lexeme]
+
+    def load(self, lexemes: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The postings of `lexemes`, those not kept yet read in one query, and kept."""
+        with self._lock:
+            found = {lexeme: self._postings[lexeme] for lexeme in lexemes if lexeme in self._postings}
+        missing = list(dict.fromkeys(lexeme for lexeme in lexemes if lexeme not in found))
+        if not missing:
+            return found
+        # One row per (word, entry): the entry's own fields, plus its best row of each other source.
+        # One branch per word, so that each compares with constants (a tsquery taken from a joined
+        # row costs as much again per comparison).
         score = " + ".join(
             f"CASE WHEN search_vector @@ %s::tsquery THEN {round(weight * SCORE_STEPS)} ELSE 0 END"
             for weight in FIELD_WEIGHTS.values()
         )
-        params = [*(_quoted_lexeme(lexeme, weight) for weight in FIELD_WEIGHTS), _quoted_lexeme(lexeme)]
-        # The entry's own fields, plus its best matching row of each other source.
-        sql = f"SELECT id, {score} FROM {self.table} WHERE is_active AND search_vector @@ %s::tsquery"
-        for table, key in self.extra_sources:
-            sql += (
-                f" UNION ALL SELECT {key}, max({score}) FROM {table}"
-                f" WHERE is_active AND search_vector @@ %s::tsquery GROUP BY {key}"
+        branches: list[str] = []
+        params: list[Any] = []
+        for number, lexeme in enumerate(missing):
+            word = [number, *(_quoted_lexeme(lexeme, weight) for weight in FIELD_WEIGHTS), _quoted_lexeme(lexeme)]
+            branches.append(
+                f"SELECT %s, id, {score} FROM {self.table} WHERE is_active AND search_vector @@ %s::tsquery"
             )
+            params += word
+            for table, key in self.extra_sources:
+                branches.append(
+                    f"SELECT %s, {key}, max({score}) FROM {table}"
+                    f" WHERE is_active AND search_vector @@ %s::tsquery GROUP BY {key}"
+                )
+                params += word
         with connection.cursor() as cursor:
-            cursor.execute(sql, params * (1 + len(self.extra_sources)))
+            cursor.execute(" UNION ALL ".join(branches), params)
             rows = cursor.fetchall()
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        row_scores = np.fromiter((row[1] for row in rows), dtype=np.int32, count=len(rows))
-        positions = self.to_positions(ids)
+        words = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        positions = self.to_positions(np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)))
+        row_scores = np.fromiter((row[2] for row in rows), dtype=np.int32, count=len(rows))
         keep = positions >= 0
-        totals = np.zeros(self.size, dtype=np.int32)
-        np.add.at(totals, positions[keep], row_scores[keep])
-        held = np.flatnonzero(totals)
-        found = (held, totals[held])
+        words, positions, row_scores = words[keep], positions[keep], row_scores[keep]
+        for number, lexeme in enumerate(missing):
+            totals = np.zeros(self.size, dtype=np.int32)
+            chosen = words == number
+            np.add.at(totals, positions[chosen], row_scores[chosen])
+            held = np.flatnonzero(totals)
+            found[lexeme] = (held, totals[held])
         with self._lock:
-            self._postings[lexeme] = found
-            self._held += len(found[0])
+            for lexeme in missing:
+                self._postings[lexeme] = found[lexeme]
+                self._held += len(found[lexeme][0])
             while self._held > self.max_postings and len(self._postings) > 1:
                 _, (dropped, _) = self._postings.popitem(last=False)
                 self._held -= len(dropped)
@@ -149,31 +177,36 @@ class TextPostings:
             return self._evaluate(node.left) | self._evaluate(node.right)
         raise TypeError(node)
 
-    def _ids_matching_in_sql(self, tsquery: str, candidates: np.ndarray | None, ids: np.ndarray) -> Mask:
+    def _ids_matching_in_sql(self, tsquery: str, candidates: np.ndarray | None) -> Mask:
         """PostgreSQL's own answer, for what set operations cannot settle (phrases, suffixes)."""
         sql = f"SELECT id FROM {self.table} WHERE is_active AND ({self.document_sql}) @@ %s::tsquery"
         params: list[Any] = [tsquery]
         if candidates is not None:
             sql += " AND id = ANY(%s)"
-            params.append([int(value) for value in ids[candidates]])
+            params.append([int(value) for value in self.ids[candidates]])
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
         positions = self.to_positions(found)
         return self._mask(positions[positions >= 0])
 
-    def match(self, tsquery: str, ids: np.ndarray) -> TextMatch:
+    def match(self, tsquery: str) -> TextMatch:
         """The positions matching `tsquery` (PostgreSQL's text form) and their relevance."""
-        tree = parse_tsquery(tsquery)
+        try:
+            tree = parse_tsquery(tsquery)
+        except TsqueryParseError:  # a form this parser does not know: PostgreSQL answers, unranked
+            logger.warning("catalogue search: tsquery not understood, answered by PostgreSQL: %r", tsquery)
+            return TextMatch(self._ids_matching_in_sql(tsquery, None), np.zeros(self.size, dtype=np.int32))
         if tree is None:  # only stop words: PostgreSQL matches nothing
             return TextMatch(np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.int32))
+        self.load(lexemes_of(tree))  # every word not kept yet, in one query
         exact = is_exact_without_positions(tree)
         if exact is None:
-            mask = self._ids_matching_in_sql(tsquery, None, ids)
+            mask = self._ids_matching_in_sql(tsquery, None)
         else:
             mask = self._evaluate(tree)
             if not exact:
-                mask = self._ids_matching_in_sql(tsquery, np.flatnonzero(mask), ids)
+                mask = self._ids_matching_in_sql(tsquery, np.flatnonzero(mask))
         return TextMatch(mask, self._score(tree))
 
     def _score(self, node: Node) -> np.ndarray:
@@ -211,8 +244,8 @@ class FacetIndex:
         self._sorted_ids = self.ids[self._sorted]
         self.text = TextPostings(
             self.table,
+            self.ids,
             self.positions_of,
-            self.size,
             self.max_postings,
             document_sql=self.document_sql,
             extra_sources=self.extra_text_sources,
@@ -234,7 +267,7 @@ class FacetIndex:
         return mask
 
     def match_text(self, tsquery: str) -> TextMatch:
-        return self.text.match(tsquery, self.ids)
+        return self.text.match(tsquery)
 
     # ------------------------------------------------------------------ counting
     def facet_counts(self, base: Mask, selected: dict[str, list[str]]) -> tuple[dict[str, dict[str, int]], Mask]:
@@ -265,9 +298,11 @@ class FacetIndex:
 
     # ------------------------------------------------------------------ ordering
     def ordered(
-        self, result: Mask, *, sort: str, featured: Mask | None = None, scores: np.ndarray | None = None
+        self, result: Mask, *, by: str | None, featured: Mask | None = None, scores: np.ndarray | None = None
     ) -> OrderedResults:
-        return OrderedResults(self, result, sort=sort, featured=featured, scores=scores)
+        """The results in order: `by` one of `orders`, None for relevance (featured first, then
+        `scores`, then the name), anything else for the name."""
+        return OrderedResults(self, result, by=by, featured=featured, scores=scores)
 
 
 class OrderedResults:
@@ -277,20 +312,18 @@ class OrderedResults:
     whatever the number of matches.
     """
 
-    RELEVANCE = "pertinence"
-
     def __init__(
         self,
         index: FacetIndex,
         result: Mask,
         *,
-        sort: str,
+        by: str | None,
         featured: Mask | None,
         scores: np.ndarray | None,
     ) -> None:
         self.index = index
         self.result = result
-        self.sort = sort
+        self.by = by
         # No featured entry among the results: the plain orders below need no key.
         self.featured = featured if featured is not None and bool(np.any(featured & result)) else None
         self.scores = scores
@@ -314,13 +347,13 @@ class OrderedResults:
         stop = min(stop, self.count)
         if stop <= 0:
             return np.zeros(0, dtype=np.int64)
-        if self.sort == self.RELEVANCE and (self.scores is not None or self.featured is not None):
+        if self.by is None and (self.scores is not None or self.featured is not None):
             matches = np.flatnonzero(self.result)
             keys = self._keys(matches)
             if stop < len(keys):
                 keys = np.partition(keys, stop - 1)[:stop]
             return np.sort(keys) & np.int64((1 << 26) - 1)
-        order = self.index.orders.get(self.sort)
+        order = self.index.orders.get(self.by) if self.by is not None else None
         if order is None:  # the name order: positions themselves
             return np.flatnonzero(self.result)[:stop]
         return order[self.result[order]][:stop]

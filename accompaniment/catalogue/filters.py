@@ -226,9 +226,15 @@ class FacetedFilterSet(django_filters.FilterSet):
         return facets
 
 
+SEARCH_TEXT_MAX_LENGTH = 200  # a few dozen words: what a person types, and a bound on the work
+
+
 def _search_box(label: Any) -> django_filters.CharFilter:
     return django_filters.CharFilter(
-        label=label, method="no_op", widget=forms.TextInput(attrs={"type": "search", "enterkeyhint": "search"})
+        label=label,
+        method="no_op",
+        max_length=SEARCH_TEXT_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "enterkeyhint": "search"}),
     )
 
 

@@ -3,8 +3,9 @@
 The FilterSet validates the parameters; this module turns them into masks over the index of
 the list (`indexes.py`): what the portal shows, the words (PostgreSQL parses them, the index
 evaluates them), the commune and the amounts, then the facet groups. It counts every facet option,
-puts the page in order and reads the page's twenty rows by primary key: one query, plus the
-catalogue fingerprint at most once a second and the parsing of a search text not seen before.
+puts the page in order and renders its cards. Once warm, no query: the catalogue fingerprint at
+most once a second, then one query each for a search text not seen before, for its words not
+seen before, and for cards not rendered yet.
 
 The rendered search region (form, facets, results; or the htmx partial) is also kept per
 process, per catalogue fingerprint, portal and normalised query (`CATALOGUE_SEARCH_CACHE_ENTRIES`
@@ -29,7 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from accompaniment.catalogue.facet_index import Mask
-from accompaniment.catalogue.filters import AidSchemeFilter, Facet, FacetedFilterSet
+from accompaniment.catalogue.filters import SORT_RELEVANCE, AidSchemeFilter, Facet, FacetedFilterSet
 from accompaniment.catalogue.indexes import CatalogueIndexes, catalogue_indexes
 from accompaniment.catalogue.lru import LRU
 from accompaniment.catalogue.models import SEARCH_CONFIG
@@ -58,8 +59,7 @@ def search_tsquery(text: str) -> str:
 
 
 def search_tsqueries_clear() -> None:
-    global _tsqueries
-    _tsqueries = LRU(4096)
+    _tsqueries.clear()
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ def search_page(
     if isinstance(filterset, AidSchemeFilter) and (amounts := _amount_mask(filterset, index.columns)) is not None:
         base &= amounts
     counts, result = index.facet_counts(base, filterset.selected())
-    ordered = index.ordered(result, sort=filterset.sort_choice, featured=view.featured, scores=scores)
+    by = None if filterset.sort_choice == SORT_RELEVANCE else filterset.sort_choice
+    ordered = index.ordered(result, by=by, featured=view.featured, scores=scores)
     # A lazy object list: only the entries up to the requested page are put in order.
     page: Page = Paginator(cast("Any", ordered), RESULTS_PER_PAGE).get_page(query.get("page"))
     ids: list[int] = list(page.object_list)

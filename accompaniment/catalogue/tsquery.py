@@ -144,6 +144,15 @@ def parse_tsquery(text: str) -> Node | None:
     return tree
 
 
+def lexemes_of(node: Node) -> list[str]:
+    """Every lexeme of the query, in order (the postings to read)."""
+    if isinstance(node, Term):
+        return [node.lexeme]
+    if isinstance(node, Not):
+        return lexemes_of(node.operand)
+    return lexemes_of(node.left) + lexemes_of(node.right)
+
+
 def is_exact_without_positions(node: Node, *, negated: bool = False) -> bool | None:
     """Whether set operations on lexeme postings answer `node` exactly.
 

@@ -210,6 +210,21 @@ def test_every_tsquery_postgresql_writes_for_the_search_box_is_read(catalogue):
         assert set(index.ids[index.match_text(tsquery).mask].tolist()) == expected
 
 
+def test_a_tsquery_the_parser_does_not_know_is_answered_by_postgresql(fabrique, caplog, monkeypatch):
+    """A text form a later PostgreSQL might write: the search still answers, from PostgreSQL."""
+    loan = AidSchemeFactory(name="Prêt d'honneur")
+    AidSchemeFactory(name="Subvention")
+    index = catalogue_indexes().index(AIDS)
+
+    def unknown(text):
+        raise TsqueryParseError(text)
+
+    monkeypatch.setattr("accompaniment.catalogue.facet_index.parse_tsquery", unknown)
+    match = index.match_text("'pret' & 'honneur'")
+    assert index.ids[match.mask].tolist() == [loan.pk]
+    assert "tsquery not understood" in caplog.text
+
+
 # ------------------------------------------------------------------ facets, totals, order
 def _aid_option(name: str, value: str) -> Q:
     if name == "etape":

@@ -372,6 +372,22 @@ def test_bad_parameters_are_explained_or_ignored(fabrique, params):
     assert structures.status_code == 200
 
 
+def test_a_long_search_text_costs_one_query_for_its_words_and_is_bounded(fabrique, django_assert_num_queries):
+    AidSchemeFactory(name="Prêt d'honneur", summary="Pour les créateurs de Roubaix.")
+    client = client_on(HOST)
+    client.get("/aides/")  # the index and the portal's view, built
+    words = "pret honneur createurs roubaix lille tourcoing jeunes femmes artisans commerce"
+    # Tenant, fingerprint, the text's tsquery, the postings of its ten words (one query).
+    with django_assert_num_queries(4):
+        response = client.get("/aides/", {"q": words})
+    assert response.status_code == 200
+    assert _titles(response) == []
+    too_long = html.unescape(client.get("/aides/", {"q": "prêt " * 60}).text)
+    assert "Assurez-vous que cette valeur comporte au plus 200 caractères" in too_long
+    assert 'maxlength="200"' in too_long
+    assert _titles(client.get("/aides/", {"q": "prêt " * 60})) == ["Prêt d'honneur"]  # searched without it
+
+
 def test_bad_amount_gives_a_french_message(fabrique):
     AidSchemeFactory(name="Prêt d'honneur", honour_loan=True)
     text = html.unescape(_get("/aides/", montant_min="abc").text)
@@ -500,8 +516,8 @@ def test_aid_list_query_count_is_constant(fabrique, django_assert_num_queries, r
     client = client_on(HOST)
     # The first search after a change: tenant lookup, catalogue fingerprint, the portal's communes
     # (the commune list), the search text's tsquery, the aid index, what this portal shows, the
-    # postings of "pret" and "honneur", the page's cards (with their operators).
-    with django_assert_num_queries(9):
+    # postings of "pret" and "honneur" (one query), the page's cards (with their operators).
+    with django_assert_num_queries(8):
         response = client.get("/aides/", {"q": "pret honneur", "nature": "honour_loan"})
     assert len(_titles(response)) == min(rows, 20)
     # Then a search of known words whose cards are rendered: tenant lookup and fingerprint.
